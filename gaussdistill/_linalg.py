@@ -1,0 +1,266 @@
+"""Stable linear-algebra primitives shared by every divergence.
+
+Two backends expose the same handful of operations, so each formula is written once:
+
+* ``FLOAT64``: numpy/scipy in float64 (the default);
+* ``MpmathBackend(dps)``: numpy object arrays of ``mpmath.mpf`` with mpmath's
+  decompositions, for arbitrary precision (call it inside ``mpmath.workdps``).
+
+``PSDFactor`` is the one covariance factor of the package: a single symmetric
+eigendecomposition owning the rank decision (one documented cutoff), the
+pseudo-log-determinant, whitening and the support basis.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mpmath
+import numpy as np
+
+from .errors import GaussDistillError
+
+# Series for u - log1p(u) = sum_{j>=2} (-u)^j / j, used where the direct difference
+# cancels. With |u| < SERIES_CUTOFF, 12 terms leave a truncation error below
+# |u|^13/13 / (u^2/2) < 1e-22 relative.
+SERIES_CUTOFF = 1e-2
+_SERIES_TERMS = 12
+
+# Rank cutoff: eigenvalues below RANK_RTOL * max|eigenvalue| count as zero
+# (SciPy's multivariate_normal rule for float64: 1e6 * eps).
+RANK_RTOL = 1e6 * np.finfo(float).eps
+
+# Condition number above which float64 results are flagged (ConditioningWarning).
+COND_WARN = 1e8
+
+
+def u_minus_log1p(u: np.ndarray) -> np.ndarray:
+    r"""Elementwise :math:`f(u) = u - \log(1 + u) \ge 0` for :math:`u > -1`, without cancellation.
+
+    For small |u| the direct difference loses all digits (both terms are ~u while the
+    result is ~u²/2), so there the series :math:`\sum_{j\ge2} (-u)^j / j` is summed.
+    """
+    u = np.asarray(u, dtype=float)
+    out = np.empty_like(u)
+    small = np.abs(u) < SERIES_CUTOFF
+    us = u[small]
+    # Horner evaluation of sum_{j=2}^{J} (-1)^j u^j / j = u^2 * sum_{j=2}^{J} (-u)^{j-2} / j.
+    acc = np.zeros_like(us)
+    for j in range(_SERIES_TERMS + 1, 1, -1):
+        acc = 1.0 / j - us * acc
+    out[small] = us * us * acc
+    ub = u[~small]
+    with np.errstate(divide="ignore"):
+        out[~small] = ub - np.log1p(ub)
+    return out
+
+
+class Float64Backend:
+    """numpy/scipy float64 operations used by the formulas."""
+
+    name = "float64"
+    eps = float(np.finfo(float).eps)
+    inf = math.inf
+
+    def asarray(self, a):
+        return np.asarray(a, dtype=float)
+
+    def eigh(self, sym):
+        return np.linalg.eigh(sym)
+
+    def svd(self, a):
+        return np.linalg.svd(a, full_matrices=False)
+
+    def svdvals(self, a):
+        if 0 in a.shape:
+            return np.zeros(0)
+        return np.linalg.svd(a, compute_uv=False)
+
+    def sqrt(self, x):
+        return np.sqrt(x)
+
+    def log(self, x):
+        return np.log(x)
+
+    def u_minus_log1p(self, u):
+        return u_minus_log1p(u)
+
+    def scalar(self, x):
+        return float(x)
+
+    def zeros(self, shape):
+        return np.zeros(shape)
+
+
+class MpmathBackend:
+    """The same operations on numpy object arrays of ``mpmath.mpf``.
+
+    Call its methods inside ``mpmath.workdps(dps)``; inputs that are float64 are
+    converted exactly.
+    """
+
+    name = "mpmath"
+    inf = mpmath.inf
+
+    def __init__(self, dps: int):
+        self.dps = int(dps)
+        self._mpf = np.frompyfunc(mpmath.mpf, 1, 1)
+        self._sqrt = np.frompyfunc(mpmath.sqrt, 1, 1)
+        self._log = np.frompyfunc(mpmath.log, 1, 1)
+        self._fn = np.frompyfunc(lambda x: x - mpmath.log1p(x), 1, 1)
+
+    @property
+    def eps(self):
+        return mpmath.mpf(10) ** (-self.dps)
+
+    def asarray(self, a):
+        a = np.asarray(a)
+        if a.dtype == object:
+            return self._mpf(a).astype(object)
+        return self._mpf(np.asarray(a, dtype=float)).astype(object)
+
+    def _to_mp(self, a):
+        return mpmath.matrix(a.tolist())
+
+    @staticmethod
+    def _from_mp(m, rows, cols):
+        return np.array([[m[i, j] for j in range(cols)] for i in range(rows)], dtype=object).reshape(rows, cols)
+
+    def eigh(self, sym):
+        n = sym.shape[0]
+        if n == 0:
+            return np.zeros(0, dtype=object), np.zeros((0, 0), dtype=object)
+        evals, evecs = mpmath.eigsy(self._to_mp(sym))
+        w = np.array([evals[i] for i in range(n)], dtype=object)
+        q = self._from_mp(evecs, n, n)
+        order = np.argsort(np.array([float(x) for x in w]), kind="stable")
+        return w[order], q[:, order]
+
+    def svd(self, a):
+        k, m = a.shape
+        u, s, v = mpmath.svd_r(self._to_mp(a), full_matrices=False, compute_uv=True)
+        p = min(k, m)
+        s = np.array([s[i] for i in range(p)], dtype=object)
+        order = np.argsort(-np.array([float(x) for x in s]), kind="stable")
+        return self._from_mp(u, k, p)[:, order], s[order], self._from_mp(v, p, m)[order, :]
+
+    def svdvals(self, a):
+        if 0 in a.shape:
+            return np.zeros(0, dtype=object)
+        s = mpmath.svd_r(self._to_mp(a), compute_uv=False)
+        vals = np.array([s[i] for i in range(min(a.shape))], dtype=object)
+        return vals[np.argsort(-np.array([float(x) for x in vals]), kind="stable")]
+
+    def sqrt(self, x):
+        return self._sqrt(x).astype(object)
+
+    def log(self, x):
+        return self._log(x).astype(object)
+
+    def u_minus_log1p(self, u):
+        # The working precision absorbs the cancellation: evaluate with extra digits.
+        with mpmath.extradps(self.dps):
+            return self._fn(u).astype(object)
+
+    def scalar(self, x):
+        return mpmath.mpf(x)
+
+    def zeros(self, shape):
+        return np.full(shape, mpmath.mpf(0), dtype=object)
+
+
+FLOAT64 = Float64Backend()
+
+
+@dataclass(frozen=True)
+class PSDFactor:
+    r"""Eigen-factor :math:`C = Q \operatorname{diag}(w) Q^T` of a PSD matrix, with one rank rule.
+
+    Eigenvalues with :math:`w_i \le` ``RANK_RTOL`` :math:`\cdot \max_j |w_j|` count as zero
+    (SciPy's cutoff, 1e6·eps); the factor keeps the support basis (``support``), its
+    eigenvalues (``support_values``), the rank, the pseudo-log-determinant and the
+    condition number on the support. ``backend`` is the arithmetic it was made with.
+    """
+
+    values: object          # all eigenvalues, ascending (negative rounding noise clipped to 0)
+    vectors: object         # eigenvectors, columns
+    rank: int
+    backend: object
+
+    @classmethod
+    def from_matrix(cls, name: str, mat, backend=FLOAT64) -> "PSDFactor":
+        """Factor a symmetric matrix; raise naming ``name`` if it is not PSD."""
+        w, q = backend.eigh(mat)
+        return cls.from_eigh(name, w, q, backend)
+
+    @classmethod
+    def from_eigh(cls, name: str, w, q, backend=FLOAT64) -> "PSDFactor":
+        """Build from a known eigendecomposition (no new decomposition)."""
+        n = len(w)
+        if n == 0:
+            return cls(w, q, 0, backend)
+        top = max(abs(x) for x in (w[0], w[-1]))
+        tol = RANK_RTOL * top if backend is FLOAT64 else backend.eps * 1e6 * top
+        if w[0] < -tol:
+            raise GaussDistillError(
+                f"{name} is not positive semi-definite (smallest eigenvalue {float(w[0]):.3g}, "
+                f"largest {float(w[-1]):.3g}); pass a PSD covariance, e.g. A @ A.T + eps * I"
+            )
+        keep = np.array([x > tol for x in w], dtype=bool)
+        w = np.where(keep, w, 0 * w)  # clip rounding noise below the cutoff to exact 0
+        return cls(w, q, int(keep.sum()), backend)
+
+    @property
+    def size(self) -> int:
+        return len(self.values)
+
+    @property
+    def support(self):
+        """Orthonormal basis of the range (columns), for the kept eigenvalues."""
+        return self.vectors[:, self.size - self.rank:]
+
+    @property
+    def support_values(self):
+        return self.values[self.size - self.rank:]
+
+    @property
+    def full_rank(self) -> bool:
+        return self.rank == self.size
+
+    @property
+    def log_pdet(self):
+        """log of the pseudo-determinant (product of the kept eigenvalues)."""
+        return sum(self.backend.log(self.support_values)) if self.rank else 0.0
+
+    @property
+    def condition_number(self) -> float:
+        """max/min kept eigenvalue (1 for rank <= 1)."""
+        if self.rank == 0:
+            return 1.0
+        sv = self.support_values
+        return float(sv[-1]) / float(sv[0])
+
+    def whitener(self):
+        r"""Matrix :math:`Q_+ \operatorname{diag}(w_+^{-1/2})` so that ``M @ whitener()`` is M in the metric C⁺."""
+        return self.support / self.backend.sqrt(self.support_values)[None, :]
+
+    def range_residual(self, mat) -> float:
+        """Relative size of the part of ``mat``'s columns outside the range (0 if inside)."""
+        if mat.size == 0:
+            return 0.0
+        basis = self.support
+        outside = mat - basis @ (basis.T @ mat)
+        scale = max(float(np.max(np.abs(mat.astype(float)))), 1e-300)
+        return float(np.max(np.abs(outside.astype(float)))) / scale
+
+
+def numerical_rank(singular_values, shape, backend=FLOAT64) -> int:
+    """Rank rule for a mean matrix: singular values above max(shape)·eps·σ_max."""
+    if len(singular_values) == 0:
+        return 0
+    top = float(max(singular_values))
+    if top == 0.0:
+        return 0
+    eps = backend.eps if backend is FLOAT64 else float(backend.eps)
+    tol = max(shape) * eps * top * 10
+    return int(sum(1 for s in singular_values if float(s) > tol))

@@ -1,0 +1,114 @@
+"""Validation at the public boundary: one place that turns bad input into clear errors.
+
+Private kernels downstream of these checks do no checking of their own.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .errors import GaussDistillError
+
+# Relative tolerance for symmetry of a covariance matrix (entries compared to the
+# largest absolute entry).
+SYMMETRY_RTOL = 1e-10
+
+
+def as_matrix(name: str, value, shape: tuple | None = None) -> np.ndarray:
+    """Return ``value`` as a finite float64 2-D array, or raise naming ``name``.
+
+    ``shape`` may hold ``None`` entries for free dimensions.
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise GaussDistillError(
+            f"{name} must be a real numeric matrix; could not convert it to float64 ({exc})"
+        ) from None
+    if arr.ndim == 1 and shape is not None and len(shape) == 2 and shape[0] == 1:
+        arr = arr[None, :]
+    if arr.ndim != 2:
+        raise GaussDistillError(f"{name} must be a 2-D matrix; got an array with {arr.ndim} dimension(s), shape {arr.shape}")
+    if shape is not None:
+        for axis, (want, got) in enumerate(zip(shape, arr.shape)):
+            if want is not None and want != got:
+                raise GaussDistillError(
+                    f"{name} has shape {arr.shape}, expected {_shape_text(shape)} "
+                    f"(axis {axis} must have length {want})"
+                )
+    if arr.size and not np.all(np.isfinite(arr)):
+        bad = "NaN" if np.isnan(arr).any() else "inf"
+        raise GaussDistillError(f"{name} contains {bad} entries; all entries must be finite")
+    return arr
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+
+
+def as_symmetric(name: str, value, size: int | None = None) -> np.ndarray:
+    """A finite, square, symmetric float64 matrix (PSD is checked by the factor)."""
+    arr = as_matrix(name, value, (size, size))
+    if arr.shape[0] != arr.shape[1]:
+        raise GaussDistillError(f"{name} must be square; got shape {arr.shape}")
+    scale = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if arr.size and np.max(np.abs(arr - arr.T)) > SYMMETRY_RTOL * max(scale, 1e-300):
+        raise GaussDistillError(
+            f"{name} is not symmetric (max |{name} - {name}^T| = "
+            f"{np.max(np.abs(arr - arr.T)):.3g}); pass a symmetric covariance, e.g. (C + C.T) / 2"
+        )
+    return 0.5 * (arr + arr.T)
+
+
+def as_scalar(name: str, value, *, positive: bool = False, nonnegative: bool = False) -> float:
+    """A finite real scalar, optionally > 0 or >= 0."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value.item()
+        else:
+            raise GaussDistillError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise GaussDistillError(f"{name} must be finite; got {value}")
+    if positive and value <= 0:
+        raise GaussDistillError(f"{name} must be > 0; got {value}")
+    if nonnegative and value < 0:
+        raise GaussDistillError(f"{name} must be >= 0; got {value}")
+    return value
+
+
+def as_rank(name: str, value, upper: int) -> int:
+    """An integer rank in [0, upper]."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise GaussDistillError(f"{name} must be an integer in [0, {upper}]; got {value!r}")
+    value = int(value)
+    if not 0 <= value <= upper:
+        raise GaussDistillError(f"{name} must be an integer in [0, {upper}] (min(k, d)); got {value}")
+    return value
+
+
+def as_choice(name: str, value, choices) -> str:
+    """One of a fixed set of strings."""
+    if value not in choices:
+        raise GaussDistillError(
+            f"unknown {name} {value!r}; valid values are " + ", ".join(repr(c) for c in choices)
+        )
+    return value
+
+
+def as_generator(seed) -> np.random.Generator:
+    """A numpy Generator from ``None``, an int seed, a SeedSequence or a Generator."""
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (numbers.Integral, np.integer, np.random.SeedSequence)):
+        if isinstance(seed, (numbers.Integral, np.integer)) and int(seed) < 0:
+            raise GaussDistillError(f"seed must be a non-negative integer; got {seed}")
+        return np.random.default_rng(seed)
+    raise GaussDistillError(
+        f"rng must be None, a non-negative int seed or a numpy.random.Generator; got {type(seed).__name__}"
+    )
