@@ -141,9 +141,13 @@ class Columns:
         return Columns(a, self.b_in, tuple(0 * x for x in self.b_out), True)
 
     def expected_sq_norms(self, k, r):
-        """E ‖M v_j‖² per mode: a_j² + r b_in_j² + (k - r) b_out_j² (cross terms have mean 0)."""
+        """E ‖M v_j‖² per mode: a_j² + r b_in_j² + (k - r) b_out_j² (cross terms have mean 0).
+
+        ``r`` is a scalar or one entry per mode (the generic mode may use the symbol r).
+        """
         out = []
-        for a, bi, bo in zip(self.a, self.b_in, self.b_out):
+        rs = r if isinstance(r, tuple) else (r,) * len(self.a)
+        for a, bi, bo, r in zip(self.a, self.b_in, self.b_out, rs):
             if self.split:
                 out.append(a**2 + r * bi**2 + (k - r) * bo**2)
             else:

@@ -1,0 +1,4 @@
+"""Symbolic engine (sympy) for the aligned linear-Gaussian distillation model."""
+from .decomposition import AlignedDecomposition, aligned_decomposition
+from .latex import export_latex, paper_latex, PaperLatexPrinter
+from ._symbols import model_symbols

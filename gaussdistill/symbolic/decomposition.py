@@ -1,0 +1,609 @@
+"""Derivation of the bias / variance / rank decomposition in the aligned spectral model.
+
+Model (MATH 2.1, 2.4): X Xᵀ = V diag(s) Vᵀ, W⋆ = U diag(w) Vᵀ (U: k×d with orthonormal
+columns, so k >= d), Y = W⋆X + νE.  Teacher MN(M_T, I_k, Σ_T) with A_T = X Xᵀ + λ_T I,
+M_T = Y Xᵀ A_T⁻¹, Σ_T = t_T ν² A_T⁻¹; population student fitted to E[Ŷ] = M_T X with
+A_S = X Xᵀ + λ_S I, Ŵ = M_T X Xᵀ A_S⁻¹, M_S = [Ŵ A_S^{1/2}]_r A_S^{-1/2},
+Σ_S = t_S τ² A_S⁻¹.
+
+With ``h_j = s_j/(s_j+λ_T)``, ``g_j = s_j/(s_j+λ_S)`` and the divergence's weight-space
+metric ``Γ_j`` (``s_j/(τ² + t_T ν² h_j)`` for K^Y, ``s_j/τ²`` for K̄,
+``(s_j+λ_T)/(t_T ν²)`` for K^W; student's metric for the reverse direction), the engine
+derives (it does not store these; they are what it finds)::
+
+    variance = (k/2) Σ_j (ρ_j − 1 − ln ρ_j)          (K^Y, K^W; ρ_j: covariance ratio)
+             = k Σ_j (t_S τ² g_j + t_T ν² h_j) / (2τ²) (K̄)
+    mean     = ½ Σ_j Γ_j E‖(M_S − M_T) v_j‖²
+    rank     = ½ Σ_{j>r} Γ_j w_j² h_j²                 (noiseless labels)
+    bias     = mean − rank.
+
+With ``expectation=True`` the label noise adds ``ν² h_j²/s_j`` per output direction of
+each mode: exact for full-rank students; for rank-r students the truncation is replaced
+by the projection on the *oracle subspace* span(u_1..u_r) (MATH 2.4).  The resulting
+``rank`` is an upper bound on E[rank] (Eckart–Young per realisation), with equality at
+ν = 0; ``bias``/``total`` are then the exact expectations for the oracle-subspace
+student, which coincides with the data-driven student at ν = 0.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from ._spectral import Columns, Derivation, Spectral
+from ._symbols import DESCRIPTIONS, SCALAR_NAMES, ModelSymbols, model_symbols
+
+try:  # the package's error class (a ValueError); keep working if the core is absent
+    from ..errors import GaussDistillError as _Error
+except Exception:  # pragma: no cover - only while the core is being written
+    _Error = ValueError
+
+KINDS = ("predictive", "convexity", "weight")
+DIRECTIONS = ("student||teacher", "teacher||student")
+STUDENTS = ("population",)
+PARTS = ("total", "bias", "variance", "rank")
+
+_KIND_LATEX = {"predictive": "K^{Y}", "convexity": r"\bar{K}", "weight": "K^{W}"}
+
+
+def _fail(arg, value, valid):
+    raise _Error(f"{arg}={value!r} is not supported; valid options: "
+                 + ", ".join(repr(v) for v in valid))
+
+
+def _check_options(kind, direction, student, d, rank):
+    if kind not in KINDS:
+        _fail("kind", kind, KINDS)
+    if direction not in DIRECTIONS:
+        _fail("direction", direction, DIRECTIONS)
+    if student not in STUDENTS:
+        _fail("student", student, STUDENTS)
+    if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or not 1 <= d <= 12:
+        raise _Error(f"d={d!r}: the number of modes must be an int in 1..12 "
+                     "(the derivation is done for a concrete, small d)")
+    if rank is not None and (not isinstance(rank, (int, np.integer)) or isinstance(rank, bool)
+                             or rank < 0):
+        raise _Error(f"rank={rank!r}: must be None (full rank) or an int >= 0")
+
+
+@dataclass(frozen=True)
+class Block:
+    """Display block ``factor * sum_{j=lo}^{hi} term_j`` of a part (LaTeX only)."""
+
+    lo: object
+    hi: object
+    term: sp.Expr
+
+
+def _blocks(generic, kappa, rank, S: ModelSymbols):
+    """Split a generic-mode term into index ranges by substituting the indicator κ_j."""
+    if rank is None or kappa not in generic.free_symbols:
+        term = generic.subs(kappa, 1)
+        return (Block(1, S.d_sym, term),) if term != 0 else ()
+    out = []
+    kept = sp.factor(generic.subs(kappa, 1))
+    dropped = sp.factor(generic.subs(kappa, 0))
+    if kept != 0 and rank > 0:
+        out.append(Block(1, S.r, kept))
+    if dropped != 0 and rank < S.d:
+        out.append(Block(S.r + 1, S.d_sym, dropped))
+    return tuple(out)
+
+
+def _pretty(expr):
+    """Cheap display simplification of one generic-mode term (never used for numbers)."""
+    try:
+        return sp.factor(sp.together(expr))
+    except Exception:  # pragma: no cover - factor can fail on exotic input
+        return expr
+
+
+def _derive(kind, direction, expectation, student, d, rank):
+    S = model_symbols(d)
+    D = Derivation(S)
+    k, nu, tau, lT, lS, tT, tS = S.k, S.nu, S.tau, S.lambda_T, S.lambda_S, S.t_T, S.t_S
+    full = rank is None or rank >= d
+    r_eff = d if full else rank
+
+    # ---- data and teacher (MATH 2.1) ------------------------------------------------
+    XXt = D.gram()
+    D.record("Aligned design", r"X X^{\top} = V \operatorname{diag}(s) V^{\top}", XXt.generic,
+             r"\text{eig}_j(X X^{\top})")
+    A_T = XXt + D.identity("V").scale(lT)
+    D.record("Teacher ridge matrix", r"A_T = X X^{\top} + \lambda_T I_d", A_T.generic,
+             r"\text{eig}_j(A_T)")
+    Sigma_T = A_T.inv().scale(tT * nu**2)
+    D.record("Teacher column covariance", r"\Sigma_T = t_T \nu^{2} A_T^{-1}", Sigma_T.generic,
+             r"\text{eig}_j(\Sigma_T)")
+    # Y Xᵀ v_j = W⋆ X Xᵀ v_j + ν E Xᵀ v_j = w_j s_j u_j + ν sqrt(s_j) G_j, G_j = E q_j.
+    noise = tuple(nu * sp.sqrt(s) for s in XXt.modes) if expectation else (sp.Integer(0),) * (d + 1)
+    w_all = tuple(S.w) + (S.w_j,)
+    W_star = Columns(w_all, (sp.Integer(0),) * (d + 1), (sp.Integer(0),) * (d + 1))
+    YXt = Columns(tuple(w * s for w, s in zip(w_all, XXt.modes)), noise, noise)
+    M_T = YXt.scale(A_T.inv())
+    D.record("Teacher mean", r"M_T v_j = Y X^{\top} A_T^{-1} v_j"
+             + (r" = a_j u_j + b_j G_j,\ G_j = E q_j \sim N(0, I_k)" if expectation
+                else r" = a_j u_j \quad (Y = W^{\star} X)"),
+             M_T.a[-1], "a_j")
+    if expectation:
+        D.record("Teacher mean, noise coefficient", "", M_T.b_in[-1], "b_j")
+    V_T = D.identity("Q").scale(tau**2) + D.conj_out(Sigma_T)
+    D.record("Teacher predictive column covariance",
+             r"V_T = \tau^{2} I_n + X^{\top} \Sigma_T X", V_T.generic, r"\text{eig}_j(V_T)",
+             note=f"eigenvalue tau^2 = {sp.sstr(V_T.rest)} on the (n-d)-dim complement")
+
+    # ---- student (population mode) ------------------------------------------------
+    A_S = XXt + D.identity("V").scale(lS)
+    D.record("Student ridge matrix", r"A_S = X X^{\top} + \lambda_S I_d", A_S.generic,
+             r"\text{eig}_j(A_S)")
+    Sigma_S = A_S.inv().scale(tS * tau**2)
+    D.record("Student column covariance", r"\Sigma_S = t_S \tau^{2} A_S^{-1}", Sigma_S.generic,
+             r"\text{eig}_j(\Sigma_S)")
+    V_S = D.identity("Q").scale(tau**2) + D.conj_out(Sigma_S)
+    D.record("Student predictive column covariance",
+             r"V_S = \tau^{2} I_n + X^{\top} \Sigma_S X", V_S.generic, r"\text{eig}_j(V_S)")
+    W_hat = M_T.scale(XXt @ A_S.inv())
+    D.record("Population ridge fit to E[soft labels] = M_T X",
+             r"\hat{W} v_j = M_T X X^{\top} A_S^{-1} v_j", W_hat.a[-1], r"\hat{a}_j")
+    B = W_hat.scale(A_S.sqrt())
+    # Columns of B are orthogonal (u_j orthonormal) at zero noise, so its singular values
+    # are |a_j(B)|: the truncation keeps the r largest of them.
+    student_criterion = tuple(a**2 for a in B.a)
+    kappa = D.kappa(r_eff)
+    if full:
+        M_S = W_hat
+        D.record("Truncation", r"M_S = [\hat{W} A_S^{1/2}]_r A_S^{-1/2} = \hat{W}",
+                 None, note="r >= d >= rank(W_hat): the truncated SVD is the identity")
+    else:
+        M_S = W_hat.project(kappa)
+        what = ("oracle subspace: P = projector on span(u_1..u_r) replaces the data-driven "
+                "truncation (exact at nu = 0)") if expectation else \
+            "noiseless labels: B = U diag(a_j(B)) V^T, so [B]_r keeps modes 1..r"
+        D.record("Rank-r truncation (Eckart-Young-Mirsky)",
+                 r"M_S = [\hat{W} A_S^{1/2}]_r A_S^{-1/2}", M_S.a[-1], r"a_j(M_S)",
+                 note=what + "; assumes sigma_j^2(B) = " + sp.sstr(student_criterion[-1])
+                 + " is non-increasing at j = r")
+
+    # ---- divergence-specific metric and covariance part ---------------------------
+    reverse = direction == "teacher||student"
+    if kind == "predictive":
+        V_first, V_second = (V_T, V_S) if reverse else (V_S, V_T)
+        metric = D.conj_in(V_second.inv())
+        ratio = V_second.inv() @ V_first
+        f = ratio.apply(lambda x: x - 1 - sp.log(x))
+        var_terms = tuple(k / 2 * t for t in f.concrete)
+        var_generic = k / 2 * f.generic
+        rho = sp.factor(ratio.generic)
+        var_display = k / 2 * (rho - 1 - sp.log(rho))
+        rest = sp.simplify(k / 2 * (S.n - d) * f.rest)
+        name2 = "V_S" if reverse else "V_T"
+        name1 = "V_T" if reverse else "V_S"
+        D.record("Covariance part",
+                 rf"\tfrac{{k}}{{2}}\bigl[\operatorname{{tr}}({name2}^{{-1}}{name1}) - n"
+                 rf" - \ln\det({name2}^{{-1}}{name1})\bigr]",
+                 var_generic, r"\text{variance}_j",
+                 note=f"complement contributes (k/2)(n-d)(rho-1-ln rho) with rho = "
+                      f"{sp.sstr(ratio.rest)}: {sp.sstr(rest)}")
+        if rest != 0:  # never happens: both laws have tau^2 there. Keep it honest anyway.
+            var_terms = var_terms + (rest,)
+        D.record("Metric of the mean part",
+                 rf"\tfrac12 \operatorname{{tr}}(\Delta {name2}^{{-1}} \Delta^{{\top}})"
+                 rf" = \tfrac12 \sum_j \Gamma_j \lVert (M_S - M_T) v_j \rVert^2,\ "
+                 rf"\Gamma = X {name2}^{{-1}} X^{{\top}}", metric.generic, r"\Gamma_j")
+    elif kind == "convexity":
+        both = D.conj_out(Sigma_S + Sigma_T)
+        cov = both.scale(k / (2 * tau**2))
+        var_terms = cov.concrete
+        var_generic = cov.generic
+        var_display = _pretty(var_generic)
+        D.record("Covariance part (independent coupling)",
+                 r"\frac{k \operatorname{tr}(X^{\top}(\Sigma_S + \Sigma_T) X)}{2\tau^{2}}",
+                 var_generic, r"\text{variance}_j",
+                 note="symmetric in (S, T): both directions coincide")
+        metric = XXt.scale(1 / tau**2)
+        D.record("Metric of the mean part",
+                 r"\frac{\lVert \Delta \rVert_F^2}{2\tau^2}"
+                 r" = \tfrac12 \sum_j \Gamma_j \lVert (M_S - M_T) v_j \rVert^2",
+                 metric.generic, r"\Gamma_j")
+    else:  # weight
+        S_first, S_second = (Sigma_T, Sigma_S) if reverse else (Sigma_S, Sigma_T)
+        ratio = S_second.inv() @ S_first
+        f = ratio.apply(lambda x: x - 1 - sp.log(x))
+        var_terms = tuple(k / 2 * t for t in f.concrete)
+        var_generic = k / 2 * f.generic
+        rho = sp.factor(ratio.generic)
+        var_display = k / 2 * (rho - 1 - sp.log(rho))
+        n2 = r"\Sigma_S" if reverse else r"\Sigma_T"
+        n1 = r"\Sigma_T" if reverse else r"\Sigma_S"
+        D.record("Covariance part",
+                 rf"\tfrac{{k}}{{2}}\bigl[\operatorname{{tr}}({n2}^{{-1}}{n1}) - d"
+                 rf" - \ln\det({n2}^{{-1}}{n1})\bigr]", var_generic, r"\text{variance}_j")
+        metric = S_second.inv()
+        D.record("Metric of the mean part",
+                 rf"\tfrac12 \operatorname{{tr}}({n2}^{{-1}} (M_S-M_T)^{{\top}}(M_S-M_T))",
+                 metric.generic, r"\Gamma_j")
+
+    # ---- mean part, rank bottleneck, bias -------------------------------------------
+    diff_cols = M_S - M_T
+    # r enters only through the noise dimensions; the generic (display) mode keeps symbol r.
+    r_modes = (sp.Integer(r_eff),) * d + (S.r,)
+    norms = diff_cols.expected_sq_norms(k, r_modes)
+    mean_modes = tuple(sp.Rational(1, 2) * g * q for g, q in zip(metric.modes, norms))
+    D.record("Mean part per mode", r"\tfrac12 \Gamma_j \mathbb{E}\lVert (M_S - M_T) v_j \rVert^2"
+             if expectation else r"\tfrac12 \Gamma_j \lVert (M_S - M_T) v_j \rVert^2",
+             mean_modes[-1], r"\text{mean}_j")
+    # Teacher mean in the metric: M_T V diag(sqrt Γ); at zero noise its singular values are
+    # |a_j| sqrt(Γ_j), so the EYM residual keeps the modes beyond r.
+    metric_criterion = tuple(g * a**2 for g, a in zip(metric.modes, M_T.a))
+    if full:
+        rank_modes = (sp.Integer(0),) * (d + 1)
+        D.record("Rank bottleneck", r"\tfrac12 \sum_{i>r} \sigma_i^2 = 0", None,
+                 note="r >= d >= rank(M_T)")
+    else:
+        resid = M_T.project(kappa, complement=True)
+        rnorms = resid.expected_sq_norms(k, r_modes)
+        rank_modes = tuple(sp.Rational(1, 2) * g * q for g, q in zip(metric.modes, rnorms))
+        D.record("Rank bottleneck",
+                 r"\tfrac12 \sum_{i>r} \sigma_i^2(M_T \Gamma^{1/2})"
+                 + (r" \le \tfrac12 \sum_j \Gamma_j \mathbb{E}\lVert (I-P) M_T v_j\rVert^2"
+                    if expectation else ""),
+                 rank_modes[-1], r"\text{rank}_j",
+                 note="assumes Gamma_j a_j^2 = " + sp.sstr(metric_criterion[-1])
+                 + " is non-increasing at j = r")
+    bias_modes = tuple(m - rr for m, rr in zip(mean_modes, rank_modes))
+
+    variance = sp.Add(*var_terms)
+    rank_expr = sp.Add(*rank_modes[:-1])
+    bias = sp.Add(*bias_modes[:-1])
+    total = variance + bias + rank_expr
+    generic = {
+        "variance": var_display,
+        "bias": _pretty(bias_modes[-1]),
+        "rank": _pretty(rank_modes[-1]),
+    }
+    blocks = {name: _blocks(expr, S.kappa_j, None if full else rank, S)
+              for name, expr in generic.items()}
+    return dict(S=S, steps=tuple(D.steps), total=total, bias=bias, variance=variance,
+                rank=rank_expr, blocks=blocks, full=full, r_eff=r_eff,
+                student_criterion=student_criterion[:-1],
+                metric_criterion=metric_criterion[:-1],
+                teacher_mean=M_T, student_mean=M_S, w_star=W_star)
+
+
+class AlignedDecomposition:
+    """Closed-form decomposition ``total = bias + variance + rank`` (MATH 2.3).
+
+    Do not construct directly: use :func:`aligned_decomposition`.
+
+    Attributes
+    ----------
+    total, bias, variance, rank : sympy.Expr
+        The four parts, explicit sums over the ``d`` modes.
+    symbols : dict
+        Parameter name -> sympy symbol (``"s"``/``"w"`` map to tuples of mode symbols).
+    steps : tuple of Step
+        The recorded derivation (see :meth:`derivation`).
+    kind, direction, expectation, student, d, rank_r : the options it was derived for.
+    exact : bool
+        False for rank-r students with ``expectation=True`` (oracle-subspace bound).
+    """
+
+    def __init__(self, *, kind, direction, expectation, student, d, rank_r, data,
+                 label=None, parts=None, blocks=None):
+        self.kind, self.direction, self.expectation = kind, direction, expectation
+        self.student, self.d, self.rank_r = student, d, rank_r
+        self._data = data
+        self._S: ModelSymbols = data["S"]
+        parts = parts or {p: data[p] for p in PARTS}
+        self.total, self.bias = parts["total"], parts["bias"]
+        self.variance, self.rank = parts["variance"], parts["rank"]
+        self.steps = data["steps"]
+        self.blocks = data["blocks"] if blocks is None else blocks
+        self.full_rank = data["full"]
+        self.exact = self.full_rank or not expectation
+        self.label = label
+        self.symbols = self._S.mapping()
+        self._lambdified = {}
+
+    # ------------------------------------------------------------------ description
+    def __repr__(self):
+        r = "full" if self.full_rank else self.rank_r
+        lab = f", {self.label}" if self.label else ""
+        return (f"AlignedDecomposition(kind={self.kind!r}, direction={self.direction!r}, "
+                f"expectation={self.expectation}, d={self.d}, rank={r}{lab})")
+
+    @property
+    def assumptions(self) -> str:
+        """The assumptions under which the expressions hold (plain text)."""
+        lines = [
+            "aligned model: X X^T = V diag(s) V^T, W* = U diag(w) V^T with U^T U = I (k >= d)",
+            "s_j > 0, tau > 0, nu, lambda_T, lambda_S, t_T, t_S >= 0",
+        ]
+        if self.kind == "weight":
+            lines.append("weight divergence: Sigma_S, Sigma_T > 0, i.e. t_S, t_T, nu > 0")
+        if not self.full_rank:
+            lines.append(f"rank-{self.rank_r} student keeps modes 1..{self.rank_r}: "
+                         "w_j^2 s_j^2 h_j^2 / (s_j + lambda_S) and Gamma_j w_j^2 h_j^2 are "
+                         "non-increasing across j = r (checked by evaluate)")
+            if self.expectation:
+                lines.append("expectation=True, rank < d: oracle-subspace student; 'rank' is "
+                             "an upper bound on E[rank], equality at nu = 0")
+        if not self.expectation:
+            lines.append("expectation=False: noiseless labels Y = W* X (E = 0)")
+        return "\n".join(lines)
+
+    def derivation(self) -> str:
+        """The recorded derivation as plain text (matrix statement -> per-mode scalar)."""
+        out = [repr(self)]
+        for i, st in enumerate(self.steps, 1):
+            line = f"{i:2d}. {st.title}: {st.matrix}"
+            if st.mode is not None:
+                line += f"\n      per mode: {st.mode_label} = {sp.sstr(st.mode)}"
+            if st.note:
+                line += f"\n      note: {st.note}"
+            out.append(line)
+        return "\n".join(out)
+
+    # ------------------------------------------------------------------ calculus
+    def _name_to_symbol(self, name):
+        if name not in self.symbols or name in ("s", "w"):
+            valid = [n for n in self.symbols if n not in ("s", "w")]
+            raise _Error(f"name={name!r} is not a scalar parameter of this model; valid: "
+                         + ", ".join(valid))
+        return self.symbols[name]
+
+    def diff(self, name: str) -> "AlignedDecomposition":
+        """Partial derivative of every part with respect to parameter ``name``.
+
+        Differentiates the scalar per-mode expressions (never sympy matrix calculus,
+        which is unreliable: REFERENCES 2.1).  The result evaluates like the original,
+        under the same assumptions.
+        """
+        sym = self._name_to_symbol(name)
+        parts = {p: sp.diff(getattr(self, p), sym) for p in PARTS}
+        blocks = {}
+        if name in SCALAR_NAMES:
+            blocks = {p: tuple(Block(b.lo, b.hi, sp.diff(b.term, sym)) for b in bl)
+                      for p, bl in self.blocks.items()}
+        return AlignedDecomposition(kind=self.kind, direction=self.direction,
+                                    expectation=self.expectation, student=self.student,
+                                    d=self.d, rank_r=self.rank_r, data=self._data,
+                                    label=f"d/d{name}", parts=parts, blocks=blocks or {})
+
+    # ------------------------------------------------------------------ numbers
+    def lambdify(self, backend: str = "numpy", dps: int = 30):
+        """Compile all four parts into one function of keyword parameters.
+
+        Parameters
+        ----------
+        backend : {"numpy", "mpmath"}
+            ``"numpy"``: vectorised, inputs broadcast against each other (grids).
+            ``"mpmath"``: scalars, evaluated inside ``mpmath.workdps(dps)``.
+        dps : int
+            Decimal digits for the mpmath backend.
+
+        Returns
+        -------
+        callable
+            ``f(**values) -> dict`` with keys ``total, bias, variance, rank``.  Spectra
+            are passed as ``s=[s_1, ..., s_d]`` and ``w=[...]`` (or ``s_1=...``).  The
+            ordering assumption of rank-r students and the parameter domains are checked
+            (element-wise for grids) before evaluating.
+        """
+        if backend not in ("numpy", "mpmath"):
+            _fail("backend", backend, ("numpy", "mpmath"))
+        key = backend
+        if key not in self._lambdified:
+            args = list(self._S.scalars()) + list(self._S.s) + list(self._S.w)
+            exprs = [getattr(self, p) for p in PARTS]
+            fn = sp.lambdify(args, exprs, modules=backend, cse=True)
+            self._lambdified[key] = fn
+        fn = self._lambdified[key]
+        names = list(SCALAR_NAMES)
+        d = self.d
+
+        def compiled(**values):
+            vals = self._collect(values)
+            self._check_domain(vals)
+            argv = [vals.get(nm, np.nan) for nm in names] + list(vals["s"]) + list(vals["w"])
+            if backend == "numpy":
+                argv = [np.asarray(a, dtype=float) for a in argv]
+                with np.errstate(all="ignore"):
+                    out = fn(*argv)
+                shape = np.broadcast_shapes(*(np.shape(a) for a in argv))
+                return {p: np.broadcast_to(np.asarray(o, dtype=float), shape).copy()
+                        if shape else float(o) for p, o in zip(PARTS, out)}
+            import mpmath
+            with mpmath.workdps(dps):
+                argv = [mpmath.mpf(a) if not isinstance(a, mpmath.mpf) else a for a in argv]
+                out = fn(*argv)
+                return {p: +mpmath.mpf(o) for p, o in zip(PARTS, out)}
+
+        compiled.__doc__ = (f"Parts of {self!r} as functions of "
+                            + ", ".join(names) + f", s (len {d}), w (len {d}).")
+        compiled.required = self.required_parameters
+        return compiled
+
+    @property
+    def required_parameters(self) -> tuple:
+        """Names that must be given to :meth:`evaluate` (used by some part or check)."""
+        free = set()
+        for p in PARTS:
+            free |= getattr(self, p).free_symbols
+        if not self.full_rank:
+            for c in self._data["student_criterion"] + self._data["metric_criterion"]:
+                free |= c.free_symbols
+        names = [nm for nm in SCALAR_NAMES if getattr(self._S, nm) in free]
+        if self.kind == "weight":  # Σ_S, Σ_T ≻ 0 is checked on these
+            names += [nm for nm in ("nu", "t_T", "t_S") if nm not in names]
+        return tuple(names) + ("s", "w")
+
+    def _collect(self, values):
+        """Normalise keyword values: spectra as lists, missing/unknown names rejected."""
+        d = self.d
+        vals = dict(values)
+        for key in ("s", "w"):
+            singles = [f"{key}_{j}" for j in range(1, d + 1)]
+            given = [nm for nm in singles if nm in vals]
+            if key in vals:
+                if given:
+                    raise _Error(f"give {key!r} either as a sequence or as {singles}, not both")
+                seq = list(vals[key]) if np.ndim(vals[key]) > 0 or isinstance(vals[key], (list, tuple)) else None
+                if seq is None or len(seq) != d:
+                    raise _Error(f"{key}: expected a sequence of length d={d} "
+                                 f"({DESCRIPTIONS[key]}), got {vals[key]!r}")
+                vals[key] = seq
+            elif given:
+                missing = [nm for nm in singles if nm not in vals]
+                if missing:
+                    raise _Error(f"missing values for {missing}")
+                vals[key] = [vals.pop(nm) for nm in singles]
+            else:
+                vals[key] = None
+        unknown = [nm for nm in vals if nm not in SCALAR_NAMES and nm not in ("s", "w")]
+        if unknown:
+            raise _Error(f"unknown parameter(s) {unknown}; valid: "
+                         + ", ".join(SCALAR_NAMES + ("s", "w")))
+        missing = [nm for nm in self.required_parameters if vals.get(nm) is None]
+        if missing:
+            raise _Error("missing values for " + ", ".join(missing) + " ("
+                         + "; ".join(f"{m}: {DESCRIPTIONS[m]}" for m in missing) + ")")
+        return vals
+
+    def _check_domain(self, vals):
+        def arr(x):
+            return np.asarray(x, dtype=float) if not _is_mp(x) else np.asarray(float(x))
+
+        s = [arr(x) for x in vals["s"]]
+        if any(np.any(~(x > 0)) for x in s):
+            raise _Error("s: every eigenvalue s_j of X X^T must be > 0")
+        for nm in ("nu", "lambda_T", "lambda_S", "t_T", "t_S"):
+            if vals.get(nm) is not None and np.any(~(arr(vals[nm]) >= 0)):
+                raise _Error(f"{nm}: must be >= 0 ({DESCRIPTIONS[nm]})")
+        if vals.get("tau") is not None and np.any(~(arr(vals["tau"]) > 0)):
+            raise _Error("tau: must be > 0 (soft-label channel noise)")
+        if vals.get("k") is not None and np.any(arr(vals["k"]) < self.d):
+            raise _Error(f"k: the aligned model needs k >= d = {self.d} "
+                         "(W* = U diag(w) V^T with orthonormal columns of U)")
+        if self.kind == "weight":
+            for nm in ("nu", "t_T", "t_S"):
+                if np.any(~(arr(vals[nm]) > 0)):
+                    raise _Error(f"{nm}: the weight divergence needs Sigma_S, Sigma_T > 0, "
+                                 f"so {nm} > 0; use kind='predictive' for deterministic kernels")
+        if not self.full_rank:
+            self._check_ordering(vals)
+
+    def _check_ordering(self, vals):
+        """Rank-r students: modes 1..r must be the top r both for the student's truncation
+        and in the divergence's metric, else the expressions describe another student."""
+        key = "_order_fn"
+        if key not in self._lambdified:
+            args = list(self._S.scalars()) + list(self._S.s) + list(self._S.w)
+            self._lambdified[key] = (
+                sp.lambdify(args, list(self._data["student_criterion"]), modules="numpy"),
+                sp.lambdify(args, list(self._data["metric_criterion"]), modules="numpy"))
+        f_student, f_metric = self._lambdified[key]
+        argv = [np.asarray(float(vals[nm]) if _is_mp(vals.get(nm)) else
+                           (vals.get(nm) if vals.get(nm) is not None else np.nan), dtype=float)
+                for nm in SCALAR_NAMES]
+        argv += [np.asarray(float(x) if _is_mp(x) else x, dtype=float) for x in vals["s"]]
+        argv += [np.asarray(float(x) if _is_mp(x) else x, dtype=float) for x in vals["w"]]
+        r = self.rank_r
+        for what, fn in (("the student's truncation (sigma_j^2 of W_hat A_S^{1/2} = "
+                          "w_j^2 s_j^2 h_j^2/(s_j+lambda_S))", f_student),
+                         ("the divergence metric (Gamma_j w_j^2 h_j^2)", f_metric)):
+            with np.errstate(all="ignore"):
+                c = [np.asarray(x, dtype=float) for x in fn(*argv)]
+            lo = np.min(np.stack(np.broadcast_arrays(*c[:r])), axis=0) if r > 0 else np.inf
+            hi = np.max(np.stack(np.broadcast_arrays(*c[r:])), axis=0)
+            tol = 1e-12 * np.maximum(np.abs(lo), np.abs(hi))
+            if np.any(lo < hi - tol):
+                raise _Error(
+                    f"ordering assumption violated: the rank-{r} expressions assume modes "
+                    f"1..{r} are the top {r} for {what}, but a mode j > {r} is larger. "
+                    "Reorder the spectra (s, w) so these are non-increasing across j = r.")
+
+    def evaluate(self, **values) -> dict:
+        """Evaluate the four parts at numbers; returns ``{"total", "bias", "variance",
+        "rank"}`` as floats (arrays if array inputs are given).
+
+        Raises ``ValueError`` for missing/unknown parameters, out-of-domain values, and
+        (rank-r students) spectra that violate the ordering assumption.
+        """
+        return self.lambdify("numpy")(**values)
+
+    # ------------------------------------------------------------------ printing
+    def latex(self, **settings) -> str:
+        """``align*`` environment of the decomposition with underbraced parts."""
+        from .latex import decomposition_latex
+        return decomposition_latex(self, **settings)
+
+    def _latex(self, printer):  # sympy printer protocol: latex(decomposition)
+        return self.latex()
+
+
+def _is_mp(x):
+    return type(x).__module__.startswith("mpmath")
+
+
+@functools.lru_cache(maxsize=128)
+def _cached(kind, direction, expectation, student, d, rank):
+    data = _derive(kind, direction, expectation, student, d, rank)
+    full = data["full"]
+    return AlignedDecomposition(kind=kind, direction=direction, expectation=expectation,
+                                student=student, d=d, rank_r=None if full else rank, data=data)
+
+
+def aligned_decomposition(kind: str, direction: str = "student||teacher",
+                          expectation: bool = True, student: str = "population", *,
+                          d: int = 3, rank: int | None = None) -> AlignedDecomposition:
+    """Derive the bias/variance/rank decomposition of a distillation divergence.
+
+    Parameters
+    ----------
+    kind : {"predictive", "convexity", "weight"}
+        K^Y (predictive KL on the training inputs), K̄ (convexity bound) or K^W
+        (weight-space KL), MATH 2.2.
+    direction : {"student||teacher", "teacher||student"}
+        KL(student ‖ teacher) (the one Theorems 1-3 use) or the reverse.
+    expectation : bool
+        True: expectation over the label noise E (exact for full-rank students;
+        oracle-subspace upper bound on the rank part for rank < d, equality at ν = 0).
+        False: the per-realisation value at noiseless labels Y = W⋆X.
+    student : {"population"}
+        Student fitted to the mean soft labels E[Ŷ] = M_T X.
+    d : int, keyword-only
+        Number of modes (concrete).
+    rank : int or None, keyword-only
+        Student rank r; None (or r >= d) is the full-rank student.  A rank-r student keeps
+        modes 1..r: the spectra must be ordered accordingly (checked by ``evaluate``).
+
+    Returns
+    -------
+    AlignedDecomposition
+        Cached: the same object is returned for the same arguments.
+
+    Notes
+    -----
+    Derived quantities, with h_j = s_j/(s_j+λ_T), g_j = s_j/(s_j+λ_S), κ_j = [j <= r]
+    and Γ_j the metric of the divergence in weight space (see module docstring)::
+
+        mean_j = ½ Γ_j (1 − κ_j g_j)² w_j² h_j²      (+ noise terms if expectation)
+        rank   = ½ Σ_{j>r} Γ_j w_j² h_j²,  bias = Σ_j mean_j − rank.
+
+    Examples
+    --------
+    >>> dec = aligned_decomposition("convexity", d=1, expectation=False)
+    >>> vals = dict(k=2, nu=0.5, tau=1.0, lambda_T=1.0, lambda_S=0.0, t_T=0.0, t_S=0.0,
+    ...             s=[3.0], w=[2.0])
+    >>> round(dec.evaluate(**vals)["total"], 12)   # (λ_S = 0, t = 0): student = teacher
+    0.0
+    """
+    if not isinstance(expectation, bool):
+        raise _Error(f"expectation={expectation!r}: must be True or False")
+    _check_options(kind, direction, student, d, rank)
+    if rank is not None and rank >= d:
+        rank = None
+    return _cached(kind, direction, expectation, student, int(d), None if rank is None else int(rank))
