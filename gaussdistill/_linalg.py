@@ -182,7 +182,8 @@ class PSDFactor:
     condition number on the support. ``backend`` is the arithmetic it was made with.
     """
 
-    values: object          # all eigenvalues, ascending (negative rounding noise clipped to 0)
+    values: object          # all eigenvalues, in the order of ``vectors`` (ascending from eigh,
+                            # any order from from_eigh); those below the cutoff are exact 0
     vectors: object         # eigenvectors, columns
     rank: int
     backend: object
@@ -199,12 +200,15 @@ class PSDFactor:
         n = len(w)
         if n == 0:
             return cls(w, q, 0, backend)
-        top = max(abs(x) for x in (w[0], w[-1]))
-        tol = RANK_RTOL * top if backend is FLOAT64 else backend.eps * 1e6 * top
-        if w[0] < -tol:
+        top = max(abs(x) for x in w)  # any order: from_eigh callers need not sort
+        # The inputs are float64 in every backend, so rank decisions use the float64
+        # cutoff even in mpmath (its rounding noise is no signal at 50 digits either).
+        tol = RANK_RTOL * top
+        low, high = min(w), max(w)
+        if low < -tol:
             raise GaussDistillError(
-                f"{name} is not positive semi-definite (smallest eigenvalue {float(w[0]):.3g}, "
-                f"largest {float(w[-1]):.3g}); pass a PSD covariance, e.g. A @ A.T + eps * I"
+                f"{name} is not positive semi-definite (smallest eigenvalue {float(low):.3g}, "
+                f"largest {float(high):.3g}); pass a PSD covariance, e.g. A @ A.T + eps * I"
             )
         keep = np.array([x > tol for x in w], dtype=bool)
         w = np.where(keep, w, 0 * w)  # clip rounding noise below the cutoff to exact 0
@@ -215,13 +219,18 @@ class PSDFactor:
         return len(self.values)
 
     @property
+    def _kept(self):
+        # Kept eigenvalues are > 0 and the others exact 0, in whatever order they came.
+        return np.array([x > 0 for x in self.values], dtype=bool)
+
+    @property
     def support(self):
         """Orthonormal basis of the range (columns), for the kept eigenvalues."""
-        return self.vectors[:, self.size - self.rank:]
+        return self.vectors[:, self._kept]
 
     @property
     def support_values(self):
-        return self.values[self.size - self.rank:]
+        return self.values[self._kept]
 
     @property
     def full_rank(self) -> bool:
@@ -237,8 +246,8 @@ class PSDFactor:
         """max/min kept eigenvalue (1 for rank <= 1)."""
         if self.rank == 0:
             return 1.0
-        sv = self.support_values
-        return float(sv[-1]) / float(sv[0])
+        sv = [float(x) for x in self.support_values]
+        return max(sv) / min(sv)
 
     def whitener(self):
         r"""Matrix :math:`Q_+ \operatorname{diag}(w_+^{-1/2})` so that ``M @ whitener()`` is M in the metric C⁺."""
@@ -254,13 +263,16 @@ class PSDFactor:
         return float(np.max(np.abs(outside.astype(float)))) / scale
 
 
-def numerical_rank(singular_values, shape, backend=FLOAT64) -> int:
-    """Rank rule for a mean matrix: singular values above max(shape)·eps·σ_max."""
+def numerical_rank(singular_values, shape) -> int:
+    """Rank rule for a mean matrix: singular values above 10·max(shape)·eps·σ_max.
+
+    eps is float64's in every backend: the inputs are float64, so their rounding noise
+    must not count as rank even when the arithmetic is done at 50 digits.
+    """
     if len(singular_values) == 0:
         return 0
     top = float(max(singular_values))
     if top == 0.0:
         return 0
-    eps = backend.eps if backend is FLOAT64 else float(backend.eps)
-    tol = max(shape) * eps * top * 10
+    tol = max(shape) * float(np.finfo(float).eps) * top * 10
     return int(sum(1 for s in singular_values if float(s) > tol))

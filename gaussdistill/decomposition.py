@@ -110,7 +110,7 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64):
     mean_part, rank_part, bias_part, rank_used
     """
     k, m = teacher_w.shape
-    student_rank = numerical_rank(xp.svdvals(student_w), student_w.shape, xp)
+    student_rank = numerical_rank(xp.svdvals(student_w), student_w.shape)
     if rank is None:
         rank = student_rank
     elif rank < student_rank:
