@@ -19,13 +19,15 @@ from __future__ import annotations
 from .decomposition import DivergenceResult
 from .divergences import DIRECTIONS, KINDS, KLValue, divergence, kl_matrix_normal
 from .errors import ConditioningWarning, GaussDistillError, GaussDistillWarning
+from . import examples
+from .examples import example_problem
 from .kernels import MatrixNormal, rank_student, ridge_teacher, soft_labels
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MatrixNormal", "kl_matrix_normal", "ridge_teacher", "soft_labels", "rank_student",
-    "divergence", "DivergenceResult", "KLValue", "KINDS", "DIRECTIONS",
+    "divergence", "DivergenceResult", "KLValue", "KINDS", "DIRECTIONS", "example_problem",
     "GaussDistillError", "GaussDistillWarning", "ConditioningWarning", "symbolic",
 ]
 
