@@ -16,10 +16,13 @@ It splits into
   SVD and :math:`T_\perp = \tilde M_T - [\tilde M_T]_r`,
 
   .. math::
-      \text{bias} = \tfrac12\|\tilde M_S - [\tilde M_T]_r\|_F^2 - \langle \tilde M_S, T_\perp\rangle,
+      \text{bias} = \tfrac12\|\tilde M_S - [\tilde M_T]_r\|_F^2
+      - \langle \tilde M_S - [\tilde M_T]_r, T_\perp\rangle,
 
-  which is exact (since :math:`\langle[\tilde M_T]_r, T_\perp\rangle = 0`) and has no
-  cancellation when the student lies in the teacher's top-r subspace.
+  which is exact (expand :math:`\tfrac12\|(\tilde M_S - [\tilde M_T]_r) - T_\perp\|_F^2`) and
+  has no cancellation when the student is close to :math:`[\tilde M_T]_r`: the inner product
+  is then a product of two small factors (writing it as :math:`\langle\tilde M_S, T_\perp\rangle`
+  instead leaves a rounding error of order eps·‖T̃‖², which made the bias negative).
 """
 from __future__ import annotations
 
@@ -127,7 +130,8 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64):
     top = (left[:, :rank] * sv[None, :rank]) @ right[:rank]
     tail = teacher_w - top
     rank_part = sum(x * x for x in sv[rank:]) / 2
-    bias = _half_sq_norm(student_w - top) - _inner(student_w, tail)
+    misfit = student_w - top
+    bias = _half_sq_norm(misfit) - _inner(misfit, tail)
     return mean_part, rank_part, _clip_rounding(bias, mean_part), rank
 
 

@@ -1,0 +1,349 @@
+"""A registry of named teacher/student configurations, plus independent reference code.
+
+Each :class:`Case` is a seeded, fully specified linear-Gaussian problem (design X, labels Y,
+ridge teacher, rank-r student, soft-label noise τ) together with what is known about it
+*by hand*: which divergences are finite (``finite[kind, direction]``) and, when a value is
+known exactly, that value. Generic invariant tests iterate over ``CASES``.
+
+The reference functions below (``ref_*``, ``mp_*``, ``naive_*``) never call gaussdistill:
+they redo MATH 2.1–2.2 with dense numpy linear algebra or with mpmath at 50 digits, so they
+are independent oracles for the code under test.
+
+Finiteness, derived by hand (MATH 2.2, REFERENCES 4.1c):
+* predictive and convexity: always finite, since τ > 0 makes V_S, V_T ≻ 0;
+* weight: Σ_T = t_T ν² A_T⁻¹ is ≻ 0 iff t_T > 0 and 0 iff t_T = 0 (likewise Σ_S with t_S);
+  KL is finite iff both are ≻ 0, or both are 0 and M_S = M_T exactly (point masses).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+
+import gaussdistill as gd
+
+KINDS = ("predictive", "convexity", "weight")
+DIRECTIONS = ("student||teacher", "teacher||student")
+
+
+# ----------------------------------------------------------------------------- registry
+@dataclass(frozen=True)
+class Case:
+    name: str
+    X: np.ndarray
+    Y: np.ndarray
+    lam_t: float
+    noise: float
+    t_t: float
+    rank: int
+    lam_s: float
+    soft_noise: float
+    t_s: float
+    finite: dict = field(repr=False)       # (kind, direction) -> bool, derived by hand
+    exact: dict = field(default_factory=dict, repr=False)  # (kind, direction) -> value
+    note: str = ""
+
+    @property
+    def teacher(self):
+        return gd.ridge_teacher(self.X, self.Y, self.lam_t, self.noise, self.t_t)
+
+    def pair(self):
+        teacher = self.teacher
+        student = gd.rank_student(teacher, self.X, self.rank, lam=self.lam_s,
+                                  soft_noise=self.soft_noise, temperature=self.t_s)
+        return student, teacher
+
+    @property
+    def k(self):
+        return self.Y.shape[0]
+
+    @property
+    def d(self):
+        return self.X.shape[0]
+
+    @property
+    def n(self):
+        return self.X.shape[1]
+
+
+def _finite(weight: bool, weight_reverse: bool | None = None) -> dict:
+    out = {}
+    for direction in DIRECTIONS:
+        out["predictive", direction] = True
+        out["convexity", direction] = True
+    out["weight", DIRECTIONS[0]] = weight
+    out["weight", DIRECTIONS[1]] = weight if weight_reverse is None else weight_reverse
+    return out
+
+
+def design_with_spectrum(rng, s, n):
+    """X (d×n) whose Gram matrix X Xᵀ has eigenvalues exactly ``s`` (up to rounding)."""
+    d = len(s)
+    left = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    right = np.linalg.qr(rng.standard_normal((n, d)))[0]     # n×d, orthonormal columns
+    return (left * np.sqrt(np.asarray(s, float))) @ right.T
+
+
+def _labels(rng, X, k, noise):
+    W = rng.standard_normal((k, X.shape[0]))
+    return W @ X + noise * rng.standard_normal((k, X.shape[1]))
+
+
+def _make_cases() -> dict:
+    cases = {}
+
+    def add(case):
+        cases[case.name] = case
+
+    rng = np.random.default_rng(101)
+    X = rng.standard_normal((4, 12))
+    add(Case("well_conditioned", X, _labels(rng, X, 3, 0.5), 1.0, 0.5, 1.0, 2, 0.5, 0.5, 1.0,
+             _finite(True), note="k=3, d=4, n=12, r=2, everything stochastic"))
+
+    # cond(A_T) = cond(X Xᵀ) = 1e8/1.001 (λ_T = 0, full-rank design): just under the warning.
+    rng = np.random.default_rng(102)
+    X = design_with_spectrum(rng, np.logspace(-4, 4, 4) * [1.001, 1, 1, 1], 10)
+    add(Case("kappa_1e8", X, _labels(rng, X, 3, 0.3), 0.0, 0.3, 1.0, 2, 0.0, 0.3, 1.0,
+             _finite(True), note="cond(X Xᵀ) = cond(Σ_T) = cond(Σ_S) = 1e8, λ = 0"))
+
+    rng = np.random.default_rng(103)
+    X = rng.standard_normal((4, 10))
+    add(Case("singular_student", X, _labels(rng, X, 3, 0.5), 1.0, 0.5, 1.0, 2, 0.5, 0.5, 0.0,
+             _finite(False), note="deterministic student (Σ_S = 0), stochastic teacher"))
+
+    rng = np.random.default_rng(104)
+    X = rng.standard_normal((3, 9))
+    add(Case("rank_zero", X, _labels(rng, X, 2, 0.4), 0.7, 0.4, 1.0, 0, 0.3, 0.4, 1.0,
+             _finite(True), note="r = 0: M_S = 0, the whole mean part is rank bottleneck"))
+
+    rng = np.random.default_rng(105)
+    X = rng.standard_normal((5, 11))
+    add(Case("k_one", X, _labels(rng, X, 1, 0.6), 0.5, 0.6, 1.0, 1, 0.5, 0.8, 0.5,
+             _finite(True), note="k = 1 (scalar outputs), τ ≠ ν"))
+
+    rng = np.random.default_rng(106)
+    X = rng.standard_normal((6, 3))
+    add(Case("n_lt_d", X, _labels(rng, X, 3, 0.5), 0.9, 0.5, 1.0, 2, 0.4, 0.5, 1.0,
+             _finite(True), note="n = 3 < d = 6 (auto method takes the dense route)"))
+
+    rng = np.random.default_rng(107)
+    X = rng.standard_normal((4, 10))
+    add(Case("deterministic_teacher", X, _labels(rng, X, 3, 0.5), 1.0, 0.5, 0.0, 2, 0.5, 0.5, 1.0,
+             _finite(False), note="t_T = 0: point-mass teacher, stochastic student"))
+
+    rng = np.random.default_rng(108)
+    X = rng.standard_normal((4, 10))
+    add(Case("both_deterministic", X, _labels(rng, X, 3, 0.5), 1.0, 0.5, 0.0, 2, 0.5, 0.5, 0.0,
+             _finite(False), note="t_T = t_S = 0 and M_S ≠ M_T: point masses at different means"))
+
+    rng = np.random.default_rng(109)
+    X = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 12))   # rank 2 < d = 5
+    add(Case("rank_deficient_X", X, _labels(rng, X, 3, 0.5), 0.8, 0.5, 1.0, 2, 0.6, 0.5, 1.0,
+             _finite(True), note="rank X = 2 < d = 5 < n = 12, λ > 0"))
+
+    rng = np.random.default_rng(110)
+    X = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 12))
+    add(Case("rank_deficient_X_ridgeless_student", X, _labels(rng, X, 3, 0.5), 0.8, 0.5, 1.0, 2,
+             0.0, 0.5, 0.0, _finite(False),
+             note="λ_S = 0 on a rank-deficient design: minimum-norm deterministic student"))
+
+    # Student = teacher: λ_T = λ_S = 0 (full-rank design, so M_S = M_T X Xᵀ(X Xᵀ)⁻¹ = M_T),
+    # r = min(k, d), τ = ν, t_S = t_T = 1. Every KL is exactly 0;
+    # K̄ = k tr(Xᵀ(Σ_S + Σ_T)X)/(2τ²) = k·2ν² tr(Xᵀ(X Xᵀ)⁻¹X)/(2ν²) = k d = 2·3 = 6.
+    rng = np.random.default_rng(111)
+    X = rng.standard_normal((3, 8))
+    exact = {}
+    for direction in DIRECTIONS:
+        exact["predictive", direction] = 0.0
+        exact["weight", direction] = 0.0
+        exact["convexity", direction] = 6.0
+    add(Case("student_equals_teacher", X, _labels(rng, X, 2, 0.7), 0.0, 0.7, 1.0, 2, 0.0, 0.7, 1.0,
+             _finite(True), exact, note="identical kernels (λ = 0, r = min(k, d)): KL = 0 exactly"))
+
+    # Both deterministic, same construction: K^Y = K̄ = ½‖Δ‖²/τ² = 0 in exact arithmetic.
+    # (K^W compares two point masses whose float64 means differ by rounding: +inf, so the
+    # weight kind is left out of ``exact`` and ``finite`` says False for it.)
+    rng = np.random.default_rng(112)
+    X = rng.standard_normal((3, 8))
+    exact = {(kind, dr): 0.0 for dr in DIRECTIONS for kind in ("predictive", "convexity")}
+    add(Case("equal_point_masses", X, _labels(rng, X, 2, 0.7), 0.0, 0.7, 0.0, 2, 0.0, 0.7, 0.0,
+             _finite(False), exact, note="t_T = t_S = 0, λ = 0, M_S = M_T mathematically"))
+    return cases
+
+
+CASES = _make_cases()
+CASE_NAMES = sorted(CASES)
+
+
+# ----------------------------------------------------------------------------- float64 dense references
+def ref_teacher(X, Y, lam, noise, t):
+    """(M_T, Σ_T) of MATH 2.1 by dense solves."""
+    A = X @ X.T + lam * np.eye(X.shape[0])
+    M = np.linalg.solve(A, X @ Y.T).T
+    return M, t * noise**2 * np.linalg.inv(A)
+
+
+def ref_student(target, X, r, lam, tau, t):
+    """(M_S, Σ_S) of MATH 2.1 by dense linear algebra (pinv for a singular A_S)."""
+    d = X.shape[0]
+    A = X @ X.T + lam * np.eye(d)
+    w, q = np.linalg.eigh(A)
+    w = np.where(w > 1e-12 * w.max(), w, 0.0)
+    root = (q * np.sqrt(w)) @ q.T
+    root_pinv = np.linalg.pinv(root)
+    B = target @ X.T @ np.linalg.pinv(A) @ root
+    u, sv, vt = np.linalg.svd(B, full_matrices=False)
+    B_r = (u[:, :r] * sv[:r]) @ vt[:r]
+    cov = t * tau**2 * np.linalg.pinv(A) if t > 0 else np.zeros((d, d))
+    return B_r @ root_pinv, cov
+
+
+def dense_gauss_kl(mu1, S1, mu2, S2):
+    """Textbook KL(N(mu1, S1) ‖ N(mu2, S2)), nonsingular, float64."""
+    dim = len(mu1)
+    diff = mu2 - mu1
+    _, ld1 = np.linalg.slogdet(S1)
+    _, ld2 = np.linalg.slogdet(S2)
+    return 0.5 * (np.trace(np.linalg.solve(S2, S1)) + diff @ np.linalg.solve(S2, diff) - dim + ld2 - ld1)
+
+
+def vec(m):
+    return np.asarray(m).reshape(-1, order="F")      # cov(vec W) = V ⊗ U
+
+
+def predictive_moments(M, Sigma, X, tau):
+    """Mean M X and column covariance τ² I + Xᵀ Σ X of the predictive law, dense n×n."""
+    return M @ X, tau**2 * np.eye(X.shape[1]) + X.T @ Sigma @ X
+
+
+def dense_divergence(Ms, Ss, Mt, St, X, tau, kind, direction="student||teacher"):
+    """K^Y, K̄ or K^W by the vectorised dense Gaussian KL (nonsingular cases), float64."""
+    k = Ms.shape[0]
+    if kind == "convexity":
+        D = (Ms - Mt) @ X
+        return (np.sum(D * D) + k * np.trace(X.T @ (Ss + St) @ X)) / (2 * tau**2)
+    if kind == "predictive":
+        ms, vs = predictive_moments(Ms, Ss, X, tau)
+        mt, vt = predictive_moments(Mt, St, X, tau)
+    else:
+        ms, vs, mt, vt = Ms, Ss, Mt, St
+    a = (vec(ms), np.kron(vs, np.eye(k)))
+    b = (vec(mt), np.kron(vt, np.eye(k)))
+    if direction == "teacher||student":
+        a, b = b, a
+    return dense_gauss_kl(*a, *b)
+
+
+def naive_gauss_kl_cholesky(mu1, S1, mu2, S2):
+    """The torch/NumPyro recipe: ``tr − d − logdet`` from two independent Cholesky factors."""
+    L1 = np.linalg.cholesky(S1)
+    L2 = np.linalg.cholesky(S2)
+    import scipy.linalg as sla
+
+    M = sla.solve_triangular(L2, L1, lower=True)
+    diff = sla.solve_triangular(L2, mu2 - mu1, lower=True)
+    half_logdet = np.sum(np.log(np.diag(L2))) - np.sum(np.log(np.diag(L1)))
+    return 0.5 * (np.sum(M * M) + diff @ diff - len(mu1)) + half_logdet
+
+
+# ----------------------------------------------------------------------------- mpmath references
+def mp_matrix(a):
+    """Exact conversion of a float64 array to an mpmath matrix (at the current precision)."""
+    a = np.atleast_2d(np.asarray(a, dtype=float))
+    return mpmath.matrix([[mpmath.mpf(float(x)) for x in row] for row in a])
+
+
+def mp_kron(a, b):
+    out = mpmath.matrix(a.rows * b.rows, a.cols * b.cols)
+    for i in range(a.rows):
+        for j in range(a.cols):
+            if a[i, j] == 0:
+                continue
+            for p in range(b.rows):
+                for q in range(b.cols):
+                    out[i * b.rows + p, j * b.cols + q] = a[i, j] * b[p, q]
+    return out
+
+
+def mp_vec(m):
+    return mpmath.matrix([m[i, j] for j in range(m.cols) for i in range(m.rows)])
+
+
+def mp_trace(a):
+    return mpmath.fsum(a[i, i] for i in range(a.rows))
+
+
+def mp_gauss_kl(mu1, S1, mu2, S2):
+    """½[tr(S2⁻¹S1) − N + δᵀS2⁻¹δ + ln det S2 − ln det S1] at the current mpmath precision.
+
+    Arguments are mpmath matrices (mu as column vectors). With 50 digits the textbook
+    formula's cancellation (about log10(1/KL) digits) is harmless.
+    """
+    N = S1.rows
+    sol = mpmath.lu_solve(S2, S1) if N else S1
+    diff = mu2 - mu1
+    quad = (diff.T * mpmath.lu_solve(S2, diff))[0, 0]
+    return (mp_trace(sol) - N + quad + mpmath.log(mpmath.det(S2)) - mpmath.log(mpmath.det(S1))) / 2
+
+
+def mp_mn_kl(m1, u1, v1, m2, u2, v2, dps=50):
+    """KL of the vectorised Gaussians vec W ~ N(vec M, V ⊗ U), dense, at ``dps`` digits.
+
+    Inputs are float64 arrays, converted exactly: this is the KL of the *same float64
+    inputs* the package sees. Returns an mpf.
+    """
+    with mpmath.workdps(dps):
+        M1, M2 = mp_matrix(m1), mp_matrix(m2)
+        return mp_gauss_kl(mp_vec(M1), mp_kron(mp_matrix(v1), mp_matrix(u1)),
+                           mp_vec(M2), mp_kron(mp_matrix(v2), mp_matrix(u2)))
+
+
+def mp_pipeline(X, Y, lam_t, noise, t_t, lam_s, tau, t_s, dps=50):
+    """(M_T, Σ_T, M_S, Σ_S) as mpmath matrices for a *full-rank* student (r = min(k, d)).
+
+    M_S = (M_T X Xᵀ) A_S⁻¹ (no truncation at full rank), Σ_S = t_S τ² A_S⁻¹, from the float64
+    X, Y converted exactly. Call inside ``mpmath.workdps(dps)``.
+    """
+    Xm, Ym = mp_matrix(X), mp_matrix(Y)
+    d = Xm.rows
+    G = Xm * Xm.T
+    A_t = G + mpmath.mpf(lam_t) * mpmath.eye(d)
+    A_s = G + mpmath.mpf(lam_s) * mpmath.eye(d)
+    At_inv, As_inv = mpmath.inverse(A_t), mpmath.inverse(A_s)
+    M_t = Ym * Xm.T * At_inv
+    M_s = M_t * G * As_inv
+    S_t = mpmath.mpf(t_t) * mpmath.mpf(noise) ** 2 * At_inv
+    S_s = mpmath.mpf(t_s) * mpmath.mpf(tau) ** 2 * As_inv
+    return M_t, S_t, M_s, S_s
+
+
+def mp_predictive_kl(Ms, Ss, Mt, St, X, tau, direction="student||teacher"):
+    """K^Y between MN(M X, I_k, τ² I + Xᵀ Σ X) laws, dense vectorised, mpmath (current dps)."""
+    Xm = mp_matrix(X)
+    n = Xm.rows if False else Xm.cols
+    k = Ms.rows
+    tau2 = mpmath.mpf(tau) ** 2
+    Vs = tau2 * mpmath.eye(n) + Xm.T * Ss * Xm
+    Vt = tau2 * mpmath.eye(n) + Xm.T * St * Xm
+    a = (mp_vec(Ms * Xm), mp_kron(Vs, mpmath.eye(k)))
+    b = (mp_vec(Mt * Xm), mp_kron(Vt, mpmath.eye(k)))
+    if direction == "teacher||student":
+        a, b = b, a
+    return mp_gauss_kl(*a, *b)
+
+
+def rel_err(value, reference) -> float:
+    reference = mpmath.mpf(reference)
+    if reference == 0:
+        return abs(float(value))
+    return float(abs((mpmath.mpf(float(value)) - reference) / reference))
+
+
+# ----------------------------------------------------------------------------- SPD builders
+def spd_with_condition(rng, dim, cond, scale=1.0):
+    """Q diag(λ) Qᵀ (symmetrised float64) with eigenvalues log-spaced over [scale/cond, scale]."""
+    q = np.linalg.qr(rng.standard_normal((dim, dim)))[0]
+    lam = scale * np.logspace(-np.log10(cond), 0, dim) if dim > 1 else np.array([scale])
+    S = (q * lam) @ q.T
+    return (S + S.T) / 2
