@@ -1,4 +1,5 @@
 """Symbolic engine (sympy) for the aligned linear-Gaussian distillation model."""
 from .decomposition import AlignedDecomposition, aligned_decomposition
+from .gaps import GapExpressions, generalization_gaps
 from .latex import export_latex, paper_latex, PaperLatexPrinter
 from ._symbols import model_symbols

@@ -155,6 +155,15 @@ class Columns:
         return tuple(out)
 
 
+    def expected_noise_inner(self, k, r):
+        """E⟨G_j, M v_j⟩ per mode: r b_in_j + (k - r) b_out_j (= k b_j before projection),
+        since E⟨G, P G⟩ = tr P = r and E⟨G, u_j⟩ = 0."""
+        rs = r if isinstance(r, tuple) else (r,) * len(self.a)
+        if not self.split:
+            return tuple(k * bi for bi in self.b_in)
+        return tuple(r * bi + (k - r) * bo for bi, bo, r in zip(self.b_in, self.b_out, rs))
+
+
 @dataclass
 class Derivation:
     """Builds the model's operators from their matrix definitions and records each step."""

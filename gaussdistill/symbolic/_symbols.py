@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 #: Names of the scalar (non-spectral) parameters, in the order used for lambdify.
-SCALAR_NAMES = ("k", "n", "nu", "tau", "lambda_T", "lambda_S", "t_T", "t_S")
+SCALAR_NAMES = ("k", "n", "nu", "tau", "lambda_T", "lambda_S", "t_T", "t_S", "c")
 
 #: Human description of each parameter (used in error messages and docs).
 DESCRIPTIONS = {
@@ -25,6 +25,7 @@ DESCRIPTIONS = {
     "lambda_S": "student ridge lambda_S >= 0",
     "t_T": "teacher temperature t_T >= 0 (0: deterministic ridge teacher)",
     "t_S": "student temperature t_S >= 0 (0: deterministic student)",
+    "c": "uniform shrinkage factor of the 'shrinkage' student, M_S = c [M_S]_r",
     "s": "eigenvalues s_1..s_d of X X^T (all > 0)",
     "w": "singular values w_1..w_d of the ground truth W* (aligned with X)",
 }
@@ -38,8 +39,8 @@ class ModelSymbols:
     ----------
     d : int
         Number of modes (concrete, small).
-    k, n, nu, tau, lambda_T, lambda_S, t_T, t_S : sympy.Symbol
-        Scalar parameters.
+    k, n, nu, tau, lambda_T, lambda_S, t_T, t_S, c : sympy.Symbol
+        Scalar parameters (c: shrinkage factor of the 'shrinkage' student).
     s, w : tuple of sympy.Symbol
         Per-mode spectra ``s_1..s_d`` (eigenvalues of X Xᵀ) and ``w_1..w_d``
         (singular values of W⋆ in the shared right basis).
@@ -57,6 +58,7 @@ class ModelSymbols:
     lambda_S: sp.Symbol
     t_T: sp.Symbol
     t_S: sp.Symbol
+    c: sp.Symbol
     s: tuple
     w: tuple
     s_j: sp.Symbol
@@ -93,6 +95,7 @@ def model_symbols(d: int) -> ModelSymbols:
         lambda_S=sp.Symbol("lambda_S", **nonneg),
         t_T=sp.Symbol("t_T", **nonneg),
         t_S=sp.Symbol("t_S", **nonneg),
+        c=sp.Symbol("c", real=True),
         s=tuple(sp.Symbol(f"s_{j}", positive=True) for j in range(1, d + 1)),
         w=tuple(sp.Symbol(f"w_{j}", real=True) for j in range(1, d + 1)),
         s_j=sp.Symbol("s_j", positive=True),

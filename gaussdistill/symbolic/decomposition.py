@@ -42,7 +42,7 @@ except Exception:  # pragma: no cover - only while the core is being written
 
 KINDS = ("predictive", "convexity", "weight")
 DIRECTIONS = ("student||teacher", "teacher||student")
-STUDENTS = ("population",)
+STUDENTS = ("population", "shrinkage")
 PARTS = ("total", "bias", "variance", "rank")
 
 _KIND_LATEX = {"predictive": "K^{Y}", "convexity": r"\bar{K}", "weight": "K^{W}"}
@@ -100,13 +100,13 @@ def _pretty(expr):
         return expr
 
 
-def _derive(kind, direction, expectation, student, d, rank):
-    S = model_symbols(d)
-    D = Derivation(S)
+def _kernels(D: Derivation, expectation, student, rank):
+    """Teacher and student kernels of MATH 2.1 reduced to per-mode scalars (recorded in D)."""
+    S = D.S
+    d = S.d
     k, nu, tau, lT, lS, tT, tS = S.k, S.nu, S.tau, S.lambda_T, S.lambda_S, S.t_T, S.t_S
     full = rank is None or rank >= d
     r_eff = d if full else rank
-
     # ---- data and teacher (MATH 2.1) ------------------------------------------------
     XXt = D.gram()
     D.record("Aligned design", r"X X^{\top} = V \operatorname{diag}(s) V^{\top}", XXt.generic,
@@ -165,6 +165,24 @@ def _derive(kind, direction, expectation, student, d, rank):
                  r"M_S = [\hat{W} A_S^{1/2}]_r A_S^{-1/2}", M_S.a[-1], r"a_j(M_S)",
                  note=what + "; assumes sigma_j^2(B) = " + sp.sstr(student_criterion[-1])
                  + " is non-increasing at j = r")
+
+    if student == "shrinkage":
+        # M_S = c [Ŵ A_S^{1/2}]_r A_S^{-1/2}: a uniform shrinkage factor c on top of the fit.
+        M_S = M_S.scale(D.identity("V").scale(S.c))
+        D.record("Uniform shrinkage", r"M_S \leftarrow c\, M_S", M_S.a[-1], r"a_j(M_S)")
+    return dict(full=full, r_eff=r_eff, kappa=kappa, XXt=XXt, A_T=A_T, A_S=A_S,
+                Sigma_T=Sigma_T, Sigma_S=Sigma_S, V_T=V_T, V_S=V_S, M_T=M_T, M_S=M_S,
+                W_star=W_star, student_criterion=student_criterion)
+
+
+def _derive(kind, direction, expectation, student, d, rank):
+    S = model_symbols(d)
+    D = Derivation(S)
+    k, tau = S.k, S.tau
+    K = _kernels(D, expectation, student, rank)
+    full, r_eff, kappa = K["full"], K["r_eff"], K["kappa"]
+    XXt, Sigma_T, Sigma_S, V_T, V_S = K["XXt"], K["Sigma_T"], K["Sigma_S"], K["V_T"], K["V_S"]
+    M_T, M_S, student_criterion = K["M_T"], K["M_S"], K["student_criterion"]
 
     # ---- divergence-specific metric and covariance part ---------------------------
     reverse = direction == "teacher||student"
@@ -269,7 +287,7 @@ def _derive(kind, direction, expectation, student, d, rank):
                 rank=rank_expr, blocks=blocks, full=full, r_eff=r_eff,
                 student_criterion=student_criterion[:-1],
                 metric_criterion=metric_criterion[:-1],
-                teacher_mean=M_T, student_mean=M_S, w_star=W_star)
+                teacher_mean=M_T, student_mean=M_S)
 
 
 class AlignedDecomposition:
@@ -572,8 +590,10 @@ def aligned_decomposition(kind: str, direction: str = "student||teacher",
         True: expectation over the label noise E (exact for full-rank students;
         oracle-subspace upper bound on the rank part for rank < d, equality at ν = 0).
         False: the per-realisation value at noiseless labels Y = W⋆X.
-    student : {"population"}
-        Student fitted to the mean soft labels E[Ŷ] = M_T X.
+    student : {"population", "shrinkage"}
+        ``"population"``: reduced-rank ridge fitted to the mean soft labels E[Ŷ] = M_T X.
+        ``"shrinkage"``: the same, times a uniform factor ``c`` (symbol ``c``):
+        M_S = c [Ŵ A_S^{1/2}]_r A_S^{-1/2}; with λ_S = 0 this is c [M_T]_r.
     d : int, keyword-only
         Number of modes (concrete).
     rank : int or None, keyword-only
