@@ -221,7 +221,7 @@ class PSDFactor:
     @property
     def _kept(self):
         # Kept eigenvalues are > 0 and the others exact 0, in whatever order they came.
-        return np.array([x > 0 for x in self.values], dtype=bool)
+        return np.asarray(self.values > 0).astype(bool)
 
     @property
     def support(self):

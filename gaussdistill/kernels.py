@@ -24,6 +24,9 @@ from .errors import GaussDistillError
 
 
 # --------------------------------------------------------------------------- design
+# Above this condition number of X Xᵀ the design spectrum comes from the SVD of X.
+SVD_COND = 1e6
+
 @dataclass(frozen=True)
 class DesignSpectrum:
     r"""Eigendecomposition of the Gram matrix :math:`X X^T = U_x \operatorname{diag}(s) U_x^T`.
@@ -35,13 +38,37 @@ class DesignSpectrum:
     design: np.ndarray
     s: np.ndarray
     vectors: np.ndarray
+    right: np.ndarray | None = None   # n×d right singular vectors (ill-conditioned X only)
 
     @classmethod
     def of(cls, X: np.ndarray) -> "DesignSpectrum":
         s, vectors = np.linalg.eigh(X @ X.T)
         tol = max(X.shape) * np.finfo(float).eps * max(float(s[-1]), 0.0) if s.size else 0.0
         s = np.where(s > tol, s, 0.0)
+        kept = s[s > 0]
+        if kept.size >= 2 and kept[-1] > SVD_COND * kept[0]:
+            return cls._of_svd(X)
         return cls(X, s, vectors)
+
+    @classmethod
+    def _of_svd(cls, X: np.ndarray) -> "DesignSpectrum":
+        r"""The same spectrum from the SVD X = L diag(σ) Rᵀ (ill-conditioned designs).
+
+        eigh(X Xᵀ) gets each s_j only to ±eps·s_max, i.e. cond(X Xᵀ)·eps relative on the
+        smallest (7e-9 at cond 1e8), which reaches every divergence through s_j/(s_j + λ);
+        σ_j from the SVD is accurate to eps·σ_max, so s_j = σ_j² to ~sqrt(cond)·eps. The SVD
+        costs several times X Xᵀ, so only designs with cond(X Xᵀ) > SVD_COND pay for it.
+        """
+        d, n = X.shape
+        left, sv, right_t = np.linalg.svd(X, full_matrices=n < d)
+        s = np.zeros(d)
+        s[: sv.size] = sv * sv
+        right = np.zeros((n, d))
+        right[:, : sv.size] = right_t[: sv.size].T
+        order = np.argsort(s, kind="stable")
+        s, vectors, right = s[order], left[:, order], right[:, order]
+        tol = max(X.shape) * np.finfo(float).eps * float(s[-1])
+        return cls(X, np.where(s > tol, s, 0.0), vectors, right)
 
     @property
     def rank(self) -> int:
@@ -220,7 +247,7 @@ def ridge_teacher(X, Y, lam, noise, temperature=1.0) -> TeacherKernel:
     spec = DesignSpectrum.of(X)
     inv = spec.ridge_inverse_eigs(lam, "lam")
     U = spec.vectors
-    mean = ((Y @ X.T) @ U * inv[None, :]) @ U.T
+    mean = _ridge_mean(X, Y, spec, lam, inv)
     cov_eigs = temperature * noise**2 * inv
     # Exact eigenvalues (a formula, not a decomposition): no rank cutoff, which would
     # zero the smallest ones when cond(A) > 1/RANK_RTOL ≈ 4.5e9 and drop s_j·w_j = O(1).
@@ -230,6 +257,19 @@ def ridge_teacher(X, Y, lam, noise, temperature=1.0) -> TeacherKernel:
     teacher.design, teacher.targets, teacher.spectrum = X, Y, spec
     teacher.lam, teacher.noise, teacher.temperature = lam, noise, temperature
     return teacher
+
+
+def _ridge_mean(X, Y, spec, lam, inv):
+    r"""M_T = Y Xᵀ (X Xᵀ + λI)⁻¹ in the design's eigenbasis.
+
+    Y Xᵀ squares the conditioning of X (its rounding error in the weak directions is
+    ~cond(X Xᵀ)·eps relative), so when the spectrum came from the SVD X = L diag(σ) Rᵀ the
+    mean is (Y R) diag(σ/(σ² + λ)) Lᵀ instead, accurate to ~cond(X)·eps.
+    """
+    U = spec.vectors
+    if spec.right is None:
+        return ((Y @ X.T) @ U * inv[None, :]) @ U.T
+    return ((Y @ spec.right) * (np.sqrt(spec.s) * inv)[None, :]) @ U.T
 
 
 def _check_teacher(teacher, X) -> np.ndarray:
@@ -362,11 +402,16 @@ def rank_student(teacher, X, rank, lam=0.0, soft_noise=None, temperature=0.0,
     spec = spectrum_for(X, teacher)
     U = spec.vectors
     if soft_labels is None:
-        # E[Ŷ] Xᵀ = M_T X Xᵀ = M_T U diag(s) Uᵀ: O(k d²) instead of O(k d n).
-        target_xt, mode = ((teacher.mean @ U) * spec.s[None, :]) @ U.T, "population"
+        # E[Ŷ] Xᵀ U = M_T X Xᵀ U = M_T U diag(s): O(k d²) instead of O(k d n). Kept in the
+        # eigenbasis: a round trip through Uᵀ·U would leak eps·s_max into the weak directions.
+        target_xt_u, mode = (teacher.mean @ U) * spec.s[None, :], "population"
     else:
         target = as_matrix("soft_labels", soft_labels, (k, n))
-        target_xt, mode = target @ X.T, "sampled"
+        mode = "sampled"
+        if spec.right is None:
+            target_xt_u = (target @ X.T) @ U
+        else:  # ill-conditioned design: Ŷ Xᵀ U = (Ŷ R) diag(σ), without squaring cond(X)
+            target_xt_u = (target @ spec.right) * np.sqrt(spec.s)[None, :]
 
     a = spec.s + lam
     positive = a > 0
@@ -378,7 +423,7 @@ def rank_student(teacher, X, rank, lam=0.0, soft_noise=None, temperature=0.0,
     inv_sqrt = np.zeros_like(a)
     inv_sqrt[positive] = 1.0 / np.sqrt(a[positive])
     # Ŵ A_S^{1/2} = B U^T with B = Ŷ Xᵀ U diag((s+λ)^{-1/2}); truncate B, map back.
-    B = target_xt @ U * inv_sqrt[None, :]
+    B = target_xt_u * inv_sqrt[None, :]
     if rank < min(k, d):
         left, sv, right = np.linalg.svd(B, full_matrices=False)
         B = (left[:, :rank] * sv[:rank]) @ right[:rank]

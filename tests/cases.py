@@ -281,10 +281,10 @@ def mp_gauss_kl(mu1, S1, mu2, S2):
     formula's cancellation (about log10(1/KL) digits) is harmless.
     """
     N = S1.rows
-    sol = mpmath.lu_solve(S2, S1) if N else S1
+    S2_inv = mpmath.inverse(S2)
     diff = mu2 - mu1
-    quad = (diff.T * mpmath.lu_solve(S2, diff))[0, 0]
-    return (mp_trace(sol) - N + quad + mpmath.log(mpmath.det(S2)) - mpmath.log(mpmath.det(S1))) / 2
+    quad = (diff.T * S2_inv * diff)[0, 0]
+    return (mp_trace(S2_inv * S1) - N + quad + mpmath.log(mpmath.det(S2)) - mpmath.log(mpmath.det(S1))) / 2
 
 
 def mp_mn_kl(m1, u1, v1, m2, u2, v2, dps=50):
