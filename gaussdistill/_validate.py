@@ -21,6 +21,8 @@ def as_matrix(name: str, value, shape: tuple | None = None) -> np.ndarray:
 
     ``shape`` may hold ``None`` entries for free dimensions.
     """
+    if np.iscomplexobj(value):
+        raise GaussDistillError(f"{name} must be real; got complex entries (pass the real part explicitly if intended)")
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -92,6 +94,15 @@ def as_rank(name: str, value, upper: int) -> int:
     return value
 
 
+def as_count(name: str, value, minimum: int, hint: str = "") -> int:
+    """An integer >= ``minimum`` (a float with an integer value is accepted)."""
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value < minimum:
+        raise GaussDistillError(f"{name} must be an integer >= {minimum}{hint}; got {value!r}")
+    return int(value)
+
+
 def as_choice(name: str, value, choices) -> str:
     """One of a fixed set of strings."""
     if value not in choices:
@@ -101,14 +112,14 @@ def as_choice(name: str, value, choices) -> str:
     return value
 
 
-def as_generator(seed) -> np.random.Generator:
+def as_generator(seed, name: str = "rng") -> np.random.Generator:
     """A numpy Generator from ``None``, an int seed, a SeedSequence or a Generator."""
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None or isinstance(seed, (numbers.Integral, np.integer, np.random.SeedSequence)):
         if isinstance(seed, (numbers.Integral, np.integer)) and int(seed) < 0:
-            raise GaussDistillError(f"seed must be a non-negative integer; got {seed}")
+            raise GaussDistillError(f"{name} must be a non-negative integer seed; got {seed}")
         return np.random.default_rng(seed)
     raise GaussDistillError(
-        f"rng must be None, a non-negative int seed or a numpy.random.Generator; got {type(seed).__name__}"
+        f"{name} must be None, a non-negative int seed or a numpy.random.Generator; got {type(seed).__name__} {seed!r}"
     )

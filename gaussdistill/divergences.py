@@ -28,7 +28,7 @@ import mpmath
 import numpy as np
 
 from ._linalg import COND_WARN, FLOAT64, MpmathBackend, PSDFactor
-from ._validate import as_choice, as_matrix, as_rank, as_scalar
+from ._validate import as_choice, as_count, as_matrix, as_rank, as_scalar
 from .decomposition import DivergenceResult, mean_decomposition
 from .errors import ConditioningWarning, GaussDistillError
 from .kernels import DesignSpectrum, MatrixNormal, spectrum_for
@@ -153,7 +153,7 @@ def kl_matrix_normal(p: MatrixNormal, q: MatrixNormal, precision: int | None = N
         raise GaussDistillError(f"p and q must have the same shape; got p {p.shape} and q {q.shape}")
     if precision is None:
         return _kl_mn(p, q, FLOAT64)
-    dps = int(as_scalar("precision", precision, positive=True))
+    dps = as_count("precision", precision, 16, " (mpmath digits; float64 inputs already carry ~16)")
     with mpmath.workdps(dps):
         return _kl_mn(p, q, MpmathBackend(dps))
 
@@ -202,6 +202,9 @@ def _half_sq(a):
 
 
 def _kl_value(value, reason, xp):
+    if xp is FLOAT64 and reason is None and not math.isfinite(float(value)):
+        raise GaussDistillError("the KL overflows float64 (means or covariances too large or too "
+                                "disparate); rescale the laws, or pass precision=50 for an mpmath evaluation")
     if xp is FLOAT64:
         return KLValue(float(value), reason)
     return mpmath.inf if reason else mpmath.mpf(value)
@@ -266,7 +269,7 @@ def divergence(student, teacher, X, soft_noise=None, kind="predictive", directio
         rank = as_rank("rank", rank, min(k, d))
     if precision is None:
         return _divergence(student, teacher, X, soft_noise, kind, direction, rank, method, FLOAT64)
-    dps = int(as_scalar("precision", precision, positive=True))
+    dps = as_count("precision", precision, 16, " (mpmath digits; float64 inputs already carry ~16)")
     with mpmath.workdps(dps):
         return _divergence(student, teacher, X, soft_noise, kind, direction, rank, method, MpmathBackend(dps))
 
@@ -310,6 +313,13 @@ def _divergence(student, teacher, X, tau, kind, direction, rank, method, xp):
     else:
         mean_part, rank_part, bias, rank_used = math.inf, 0.0, math.inf, -1 if rank is None else rank
     total = variance + mean_part
+    if xp is FLOAT64 and reason is None and not all(
+            math.isfinite(float(v)) for v in (total, bias, variance, rank_part)):
+        # A finite KL that float64 cannot hold (huge means or scales): say so, never NaN.
+        raise GaussDistillError(
+            f"the {kind} divergence overflows float64 (max |M_S|, |M_T| = "
+            f"{max(np.max(np.abs(student.mean), initial=0), np.max(np.abs(teacher.mean), initial=0)):.3g}); "
+            f"rescale X and Y, or pass precision=50 for an mpmath evaluation")
     conv = (lambda v: float(v)) if xp is FLOAT64 else (lambda v: v if v == mpmath.inf else mpmath.mpf(v))
     return DivergenceResult(
         total=conv(total), bias=conv(bias), variance=conv(variance), rank=conv(rank_part),

@@ -36,7 +36,7 @@ def example_problem(k=6, d=8, n=200, rank=2, noise=0.5, soft_noise=None, teacher
     rank = as_rank("rank", rank, min(k, d))
     noise = as_scalar("noise", noise, positive=True)
     soft_noise = noise if soft_noise is None else as_scalar("soft_noise", soft_noise, positive=True)
-    rng = as_generator(seed)
+    rng = as_generator(seed, "seed")
     p = min(k, d)
     left = np.linalg.qr(rng.standard_normal((k, p)))[0]
     right = np.linalg.qr(rng.standard_normal((d, p)))[0]

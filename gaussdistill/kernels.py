@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from ._linalg import FLOAT64, PSDFactor
-from ._validate import as_generator, as_matrix, as_rank, as_scalar, as_symmetric
+from ._validate import as_count, as_generator, as_matrix, as_rank, as_scalar, as_symmetric
 from .errors import GaussDistillError
 
 
@@ -42,7 +42,12 @@ class DesignSpectrum:
 
     @classmethod
     def of(cls, X: np.ndarray) -> "DesignSpectrum":
-        s, vectors = np.linalg.eigh(X @ X.T)
+        gram = X @ X.T
+        if not np.all(np.isfinite(gram)):
+            raise GaussDistillError(
+                f"X is too large for float64: X X^T overflows (max |X| = {np.max(np.abs(X)):.3g}); "
+                f"rescale X (and the ridge lam by the square of the same factor)")
+        s, vectors = np.linalg.eigh(gram)
         tol = max(X.shape) * np.finfo(float).eps * max(float(s[-1]), 0.0) if s.size else 0.0
         s = np.where(s > tol, s, 0.0)
         kept = s[s > 0]
@@ -189,7 +194,7 @@ class MatrixNormal:
             Same seed ⇒ bit-identical draws.
         """
         rng = as_generator(rng)
-        n_draws = 1 if size is None else int(as_scalar("size", size, positive=True))
+        n_draws = 1 if size is None else as_count("size", size, 1, " or None")
         draws = self._mean + self._centred_draws(rng, n_draws)
         return draws[0] if size is None else draws
 
