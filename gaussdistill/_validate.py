@@ -21,14 +21,16 @@ def as_matrix(name: str, value, shape: tuple | None = None) -> np.ndarray:
 
     ``shape`` may hold ``None`` entries for free dimensions.
     """
-    if np.iscomplexobj(value):
-        raise GaussDistillError(f"{name} must be real; got complex entries (pass the real part explicitly if intended)")
     try:
-        arr = np.asarray(value, dtype=float)
+        raw = np.asarray(value)
+        is_complex = np.iscomplexobj(raw)
+        arr = None if is_complex else np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise GaussDistillError(
             f"{name} must be a real numeric matrix; could not convert it to float64 ({exc})"
         ) from None
+    if is_complex:
+        raise GaussDistillError(f"{name} must be real; got complex entries (pass the real part explicitly if intended)")
     if arr.ndim == 1 and shape is not None and len(shape) == 2 and shape[0] == 1:
         arr = arr[None, :]
     if arr.ndim != 2:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import zipfile
 
 import numpy as np
 
@@ -79,6 +81,9 @@ def _cmd_example(args, out):
 
 def _load_arrays(path):
     """Arrays X (d×n) and Y (k×n) from an .npz file or a JSON object of nested lists."""
+    if path.endswith(".npz") and os.path.isfile(path) and not zipfile.is_zipfile(path):
+        raise GaussDistillError(f"input file {path!r} is not a valid .npz archive (not a zip file); "
+                                f"write one with numpy.savez(path, X=X, Y=Y)")
     try:
         if path.endswith(".npz"):
             with np.load(path) as data:
