@@ -31,7 +31,7 @@ from ._linalg import COND_WARN, FLOAT64, MpmathBackend, PSDFactor
 from ._validate import as_choice, as_count, as_matrix, as_rank, as_scalar
 from .decomposition import DivergenceResult, mean_decomposition
 from .errors import ConditioningWarning, GaussDistillError
-from .kernels import DesignSpectrum, MatrixNormal, spectrum_for
+from .kernels import DesignSpectrum, MatrixNormal, SoftLabelLaw, spectrum_for
 
 KINDS = ("predictive", "convexity", "weight")
 DIRECTIONS = ("student||teacher", "teacher||student")
@@ -168,6 +168,13 @@ def _factors(law: MatrixNormal, xp):
 
 
 def _kl_mn(p, q, xp):
+    if _same_channel_soft_labels(p, q):
+        # Two soft-label laws on one design and one τ: the KL is the predictive divergence
+        # of their teachers, computed in the row space of X (no n×n matrix, issue 5).
+        k, d = p.teacher.shape
+        res = _divergence(p.teacher, q.teacher, p.design, p.soft_noise, "predictive",
+                          "student||teacher", min(k, d), "reduced", xp)
+        return _kl_value(res.total, res.reason, xp)
     ru1, cv1, m1, u1, v1 = _factors(p, xp)
     ru2, cv2, m2, u2, v2 = _factors(q, xp)
     diff = m1 - m2
@@ -195,6 +202,13 @@ def _kl_mn(p, q, xp):
     cross = (a[:, None] + b[None, :] + a[:, None] * b[None, :]).ravel()
     total = _covariance_part(cross, 1, xp) + _half_sq(wu.T @ diff @ wv)
     return _kl_value(total, None, xp)
+
+
+def _same_channel_soft_labels(p, q) -> bool:
+    return (isinstance(p, SoftLabelLaw) and isinstance(q, SoftLabelLaw) and p.soft_noise == q.soft_noise
+            and p.teacher.shape == q.teacher.shape and p.teacher.row_is_identity
+            and q.teacher.row_is_identity and p.design.shape == q.design.shape
+            and (p.design is q.design or np.array_equal(p.design, q.design)))
 
 
 def _half_sq(a):

@@ -347,3 +347,29 @@ def test_tiny_divergence_between_nearly_equal_kernels_is_accurate():
     res = gd.divergence(student, teacher, X, None, "weight")
     exact = 0.5 * k * d * (delta**2 / 2 - delta**3 / 3 + delta**4 / 4)
     assert res.total == pytest.approx(exact, rel=1e-6)
+
+
+def test_soft_label_kl_uses_the_row_space_and_matches_dense():
+    X, Y, teacher = problem(seed=16, k=2, d=3, n=7)
+    other = gd.ridge_teacher(X, Y + 0.1, 0.7, 0.6, 0.5)
+    p, q = gd.soft_labels(teacher, X, 0.4), gd.soft_labels(other, X, 0.4)
+    dense = dense_mn_kl(p.mean, np.eye(2), 0.16 * np.eye(7) + X.T @ teacher.col_cov @ X,
+                        q.mean, np.eye(2), 0.16 * np.eye(7) + X.T @ other.col_cov @ X)
+    assert gd.kl_matrix_normal(p, q) == pytest.approx(dense, rel=1e-10)
+
+
+def test_large_n_never_allocates_an_n_by_n_matrix():
+    import tracemalloc
+
+    n = 20_000     # an n×n float64 matrix would be 3.2 GB
+    X, Y, teacher = problem(seed=17, k=3, d=4, n=n)
+    student = gd.rank_student(teacher, X, 2, lam=0.1, temperature=0.5)
+    other = gd.ridge_teacher(X, Y, 2.0, 0.6, 0.3)
+    tracemalloc.start()
+    for kind in ("predictive", "convexity"):
+        gd.divergence(student, teacher, X, 0.6, kind)
+    gd.kl_matrix_normal(gd.soft_labels(teacher, X, 0.6), gd.soft_labels(other, X, 0.6))
+    gd.soft_labels(teacher, X, 0.6).sample(2, rng=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 2**20
