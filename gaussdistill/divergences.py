@@ -128,6 +128,10 @@ def kl_matrix_normal(p: MatrixNormal, q: MatrixNormal, precision: int | None = N
     mean); it is then computed with pseudo-inverses and pseudo-determinants on that
     support. Otherwise the result is ``inf`` and ``result.reason`` says why.
 
+    Two :func:`~gaussdistill.soft_labels` laws on the same inputs and the same τ are
+    compared in the row space of X (their n×n covariances are identity plus rank d), at
+    cost O(n d² + d³) and without forming an n×n matrix.
+
     Parameters
     ----------
     p, q : MatrixNormal of the same shape (k, m).
