@@ -259,7 +259,11 @@ class PSDFactor:
             return 0.0
         basis = self.support
         outside = mat - basis @ (basis.T @ mat)
-        scale = max(float(np.max(np.abs(mat.astype(float)))), 1e-300)
+        scale = float(np.max(np.abs(mat.astype(float))))
+        if scale == 0.0:
+            return 0.0
+        # Relative, with no absolute floor: a 1e-310 mean difference off the support is
+        # still off the support (a floor made point masses at tiny distinct means "equal").
         return float(np.max(np.abs(outside.astype(float)))) / scale
 
 

@@ -132,7 +132,11 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64):
     rank_part = sum(x * x for x in sv[rank:]) / 2
     misfit = student_w - top
     bias = _half_sq_norm(misfit) - _inner(misfit, tail)
-    return mean_part, rank_part, _clip_rounding(bias, mean_part), rank
+    # Rounding in T̃ − [T̃]_r is ~eps·‖T̃‖, so the bias is known to ±eps·‖T̃‖·‖S̃ − [T̃]_r‖;
+    # e.g. S̃ = T̃ gives −½‖computed tail‖² ≈ −1e-32 instead of 0.
+    eps = FLOAT64.eps if xp is FLOAT64 else float(xp.eps)
+    floor = 8 * eps * float(_half_sq_norm(teacher_w) * 2) ** 0.5 * float(_half_sq_norm(misfit) * 2) ** 0.5
+    return mean_part, rank_part, _clip_rounding(bias, mean_part, floor), rank
 
 
 def _half_sq_norm(a):
@@ -143,9 +147,9 @@ def _inner(a, b):
     return (a * b).sum() if a.size else 0.0
 
 
-def _clip_rounding(bias, scale):
-    """Clip a bias that is negative only by rounding (relative to the mean part) to 0."""
-    if bias < 0 and abs(float(bias)) <= 1e-8 * max(float(scale), 1e-300):
+def _clip_rounding(bias, scale, floor=0.0):
+    """Clip a bias that is negative only by rounding (1e-8 of the mean part, or ``floor``) to 0."""
+    if bias < 0 and abs(float(bias)) <= max(1e-8 * float(scale), floor, 1e-300):
         return 0 * bias
     return bias
 
