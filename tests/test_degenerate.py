@@ -82,6 +82,21 @@ def test_registry_against_dense_reference(name):
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
+def test_registry_soft_label_kl_is_the_predictive_divergence(name):
+    """kl_matrix_normal between the two soft-label laws (its row-space fast path) = K^Y (dense)."""
+    case = CASES[name]
+    student, teacher = case.pair()
+    ps = gd.soft_labels(student, case.X, case.soft_noise)
+    pt = gd.soft_labels(teacher, case.X, case.soft_noise)
+    for direction, (a, b) in (("student||teacher", (ps, pt)), ("teacher||student", (pt, ps))):
+        ref = dense_divergence(student.mean, student.col_cov, teacher.mean, teacher.col_cov,
+                               case.X, case.soft_noise, "predictive", direction)
+        kl = gd.kl_matrix_normal(a, b)
+        assert kl.reason is None and not math.isnan(kl)
+        assert kl == pytest.approx(ref, rel=1e-8, abs=1e-12), direction
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
 def test_registry_reduced_and_dense_routes_agree(name):
     case = CASES[name]
     student, teacher = case.pair()
