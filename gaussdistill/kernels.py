@@ -93,7 +93,13 @@ class DesignSpectrum:
                 f"{name}=0 but X X^T is singular (rank {self.rank} < d = {self.s.size}, e.g. n < d); "
                 f"pass {name} > 0"
             )
-        return 1.0 / a
+        with np.errstate(over="ignore"):
+            inv = 1.0 / a
+        if not np.all(np.isfinite(inv)):
+            raise GaussDistillError(
+                f"X X^T + {name} I has an eigenvalue too small for float64 ({np.min(a):.3g}: its inverse "
+                f"overflows); rescale X or pass {name} > 0")
+        return inv
 
 
 def spectrum_for(X: np.ndarray, *kernels) -> DesignSpectrum:
@@ -253,7 +259,8 @@ def ridge_teacher(X, Y, lam, noise, temperature=1.0) -> TeacherKernel:
     inv = spec.ridge_inverse_eigs(lam, "lam")
     U = spec.vectors
     mean = _ridge_mean(X, Y, spec, lam, inv)
-    cov_eigs = temperature * noise**2 * inv
+    # temperature = 0 is exactly deterministic (never 0·inf = NaN).
+    cov_eigs = temperature * noise**2 * inv if temperature > 0 else np.zeros_like(inv)
     # Exact eigenvalues (a formula, not a decomposition): no rank cutoff, which would
     # zero the smallest ones when cond(A) > 1/RANK_RTOL ≈ 4.5e9 and drop s_j·w_j = O(1).
     factor = PSDFactor(cov_eigs, U, int(np.count_nonzero(cov_eigs)), FLOAT64)
@@ -433,7 +440,15 @@ def rank_student(teacher, X, rank, lam=0.0, soft_noise=None, temperature=0.0,
         left, sv, right = np.linalg.svd(B, full_matrices=False)
         B = (left[:, :rank] * sv[:rank]) @ right[:rank]
     mean = (B * inv_sqrt[None, :]) @ U.T
-    cov_eigs = temperature * soft_noise**2 * inv_sqrt**2
+    if temperature > 0:
+        with np.errstate(over="ignore"):
+            cov_eigs = temperature * soft_noise**2 * inv_sqrt**2
+        if not np.all(np.isfinite(cov_eigs)):
+            raise GaussDistillError(
+                f"X X^T + lam I has an eigenvalue too small for float64 ({np.min(a):.3g}): the student "
+                f"covariance overflows; rescale X, pass lam > 0 or temperature=0")
+    else:
+        cov_eigs = np.zeros_like(inv_sqrt)   # exactly deterministic (never 0·inf = NaN)
     # Exact eigenvalues (a formula, not a decomposition): no rank cutoff, which would
     # zero the smallest ones when cond(A) > 1/RANK_RTOL ≈ 4.5e9 and drop s_j·w_j = O(1).
     factor = PSDFactor(cov_eigs, U, int(np.count_nonzero(cov_eigs)), FLOAT64)

@@ -295,3 +295,21 @@ def test_no_nan_and_no_runtime_warning_on_degenerate_inputs():
             for kind in KINDS:
                 for direction in DIRECTIONS:
                     _no_nan(gd.divergence(student, teacher, case.X, case.soft_noise, kind, direction))
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_registry_float64_and_mpmath_agree_on_value_and_finiteness(name):
+    import mpmath
+
+    case = CASES[name]
+    student, teacher = case.pair()
+    for kind in KINDS:
+        for direction in DIRECTIONS:
+            a = gd.divergence(student, teacher, case.X, case.soft_noise, kind, direction)
+            b = gd.divergence(student, teacher, case.X, case.soft_noise, kind, direction, precision=30)
+            assert math.isfinite(a.total) == (b.total != mpmath.inf), (kind, direction, a.reason, b.reason)
+            assert (a.reason is None) == (b.reason is None)
+            if math.isfinite(a.total):
+                for part in FIELDS:
+                    x, y = getattr(a, part), float(getattr(b, part))
+                    assert abs(x - y) <= 1e-9 * max(abs(y), abs(a.total)) + 1e-20, (kind, direction, part, x, y)

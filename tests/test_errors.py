@@ -158,6 +158,18 @@ def test_ridge_teacher_singular_design_needs_ridge():
         gd.ridge_teacher(X, rng.standard_normal((2, 3)), 0.0, 0.5)
 
 
+def test_tiny_design_eigenvalue_whose_inverse_overflows():
+    X = np.array([[1e-159]])                       # X Xᵀ = 1e-318 (subnormal)
+    with pytest.raises(GaussDistillError, match=r"X X\^T \+ lam I has an eigenvalue too small for float64.*pass lam > 0"):
+        gd.ridge_teacher(X, [[1.0]], 0.0, 0.5)
+    teacher = gd.ridge_teacher(X, [[1.0]], 1.0, 0.5)
+    with pytest.raises(GaussDistillError, match=r"student covariance overflows; rescale X, pass lam > 0 or temperature=0"):
+        gd.rank_student(teacher, X, 1, lam=0.0, temperature=1.0)
+    # temperature = 0 stays exactly deterministic (no 0·inf = NaN covariance).
+    student = gd.rank_student(teacher, X, 1, lam=0.0, temperature=0.0)
+    assert student.is_deterministic and np.all(student.col_factor.values == 0)
+
+
 def test_ridge_teacher_overflowing_design():
     X = np.full((2, 3), 1e200)
     with np.errstate(over="ignore"), pytest.raises(GaussDistillError, match=r"X is too large for float64.*rescale X"):

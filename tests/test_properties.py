@@ -326,3 +326,39 @@ def test_rank_part_is_a_lower_bound_for_every_rank_r_student(p):
             res = gd.divergence(other, teacher, p["X"], p["tau"], kind, rank=r)
             assert res.rank == pytest.approx(base.rank, rel=1e-9, abs=1e-14)
             assert res.bias + res.rank >= base.rank * (1 - 1e-9) - 1e-14
+
+
+@st.composite
+def degenerate_problems(draw):
+    """Deterministic or not on either side, rank-deficient designs, λ_S = 0 allowed."""
+    k, d, n = draw(st.integers(1, 3)), draw(st.integers(1, 4)), draw(st.integers(1, 6))
+    inner = draw(st.integers(1, max(1, min(d, n))))
+    X = draw(matrices(d, inner)) @ draw(matrices(inner, n))
+    return dict(k=k, d=d, n=n, X=X, Y=draw(matrices(k, n)), rank=draw(st.integers(0, min(k, d))),
+                lam_t=draw(st.floats(0.05, 2.0)), lam_s=draw(st.sampled_from([0.0, 0.3])),
+                noise=draw(st.floats(0.2, 2.0)), tau=draw(st.floats(0.2, 2.0)),
+                t_t=draw(st.sampled_from([0.0, 0.7])), t_s=draw(st.sampled_from([0.0, 1.3])))
+
+
+@SETTINGS
+@given(degenerate_problems())
+def test_degenerate_problems_are_finite_or_inf_with_reason_never_nan(p):
+    try:
+        student, teacher = build(p)
+    except gd.GaussDistillError as exc:      # λ_S = 0, t_S > 0 on a singular design: refused
+        assert p["lam_s"] == 0 and p["t_s"] > 0 and "pass lam > 0 or temperature=0" in str(exc)
+        return
+    for (kind, dr), r in all_divergences(student, teacher, p["X"], p["tau"]).items():
+        values = [r.total, r.bias, r.variance, r.rank]
+        assert not any(math.isnan(v) for v in values), (kind, dr, r)
+        if kind != "weight":
+            assert math.isfinite(r.total) and r.reason is None, (kind, dr, r)
+        elif p["t_t"] > 0 and p["t_s"] > 0:
+            assert math.isfinite(r.total) and r.reason is None, (kind, dr, r)
+        elif (p["t_t"] > 0) != (p["t_s"] > 0):
+            assert r.total == math.inf and "deterministic" in r.reason, (kind, dr, r)
+        else:   # two point masses: 0 iff the means are the same floats
+            same = np.array_equal(student.mean, teacher.mean)
+            assert (r.total == 0.0) if same else (r.total == math.inf and r.reason), (kind, dr, r)
+        if math.isfinite(r.total):
+            assert min(r.bias, r.variance, r.rank) >= 0.0
