@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import zipfile
@@ -28,18 +29,19 @@ def _decomposition_rows(student, teacher, X, soft_noise, kinds, directions, rank
 
 
 def _number(value):
+    # Strict JSON (RFC 8259) has no Infinity/NaN: an infinite divergence is written "inf".
     if isinstance(value, float):
-        return value
+        return value if math.isfinite(value) else str(value)
     import mpmath
 
-    return float(value) if value in (mpmath.inf, -mpmath.inf) else mpmath.nstr(value, 40)
+    return str(float(value)) if value in (mpmath.inf, -mpmath.inf) else mpmath.nstr(value, 40)
 
 
 def _print_rows(rows, header, as_json, out):
     if as_json:
         json.dump({"problem": header, "divergences": [
             {key: _number(val) if key in ("total", "bias", "variance", "rank") else val
-             for key, val in r.to_dict().items()} for r in rows]}, out, indent=2)
+             for key, val in r.to_dict().items()} for r in rows]}, out, indent=2, allow_nan=False)
         out.write("\n")
         return
     out.write("gaussdistill " + __version__ + ": " + ", ".join(f"{k}={v}" for k, v in header.items()) + "\n\n")

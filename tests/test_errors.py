@@ -399,3 +399,18 @@ def test_cli_good_call_succeeds_for_contrast(files, tmp_path):
     proc = _cli("evaluate", str(path), "--rank", "1", "--json")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["divergences"]
+
+
+def test_cli_json_output_is_strict_json_even_when_infinite():
+    """RFC 8259 has no Infinity: an infinite divergence is written as the string "inf"."""
+    def strict(text):
+        def refuse(name):
+            raise ValueError(f"non-standard JSON constant {name}")
+        return json.loads(text, parse_constant=refuse)
+
+    for extra in ([], ["--precision", "20"]):
+        proc = _cli("example", "--n", "20", "--student-temperature", "0", "--kind", "weight", "--json", *extra)
+        assert proc.returncode == 0, proc.stderr
+        rows = strict(proc.stdout)["divergences"]
+        assert [r["total"] for r in rows] == ["inf", "inf"]
+        assert all("deterministic" in r["reason"] for r in rows)
