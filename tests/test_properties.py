@@ -107,6 +107,55 @@ def test_kl_float64_against_50_digit_mpmath(pair):
     assert err <= 1e-11 * abs(ref) + 1e-14   # cond ≤ ~2e2 here: float64 keeps ≥ 11 digits
 
 
+@st.composite
+def shared_subspace_pair(draw):
+    """Two singular laws on one random r-dimensional subspace of R^m (r < m)."""
+    m = draw(st.integers(2, 5))
+    r = draw(st.integers(1, m - 1))
+    basis = np.linalg.qr(draw(matrices(m, r)) + 3 * np.eye(m, r))[0]
+    laws = []
+    for _ in range(2):
+        cov = basis @ draw(spd(r, eps_min=0.1)) @ basis.T
+        laws.append((draw(matrices(1, r)), (cov + cov.T) / 2))
+    return basis, laws
+
+
+@SETTINGS
+@given(shared_subspace_pair(), st.floats(1e-6, 1.0))
+def test_singular_laws_on_a_shared_subspace(case, shift):
+    """Equal supports: KL = the r-dim KL in subspace coordinates; a mean off it: +inf."""
+    basis, ((c1, v1), (c2, v2)) = case
+    p = gd.MatrixNormal(c1 @ basis.T, v1)
+    q = gd.MatrixNormal(c2 @ basis.T, v2)
+    kl = gd.kl_matrix_normal(p, q)
+    ref = dense_gauss_kl(c1[0], basis.T @ v1 @ basis, c2[0], basis.T @ v2 @ basis)
+    assert kl.reason is None and kl == pytest.approx(ref, rel=1e-8, abs=1e-12)
+    normal = np.linalg.qr(np.c_[basis, np.eye(basis.shape[0])])[0][:, basis.shape[1]]
+    off = gd.MatrixNormal(p.mean + shift * np.linalg.norm(p.mean - q.mean + 1) * normal, v1)
+    out = gd.kl_matrix_normal(off, q)
+    assert out == math.inf and "mean difference" in out.reason
+    # A full-rank law against the singular one, and the reverse: +inf, never NaN.
+    full = gd.MatrixNormal(p.mean, v1 + 0.1 * np.eye(basis.shape[0]))
+    for a, b in ((full, q), (q, full)):
+        value = gd.kl_matrix_normal(a, b)
+        assert value == math.inf and "rank" in value.reason
+
+
+@settings(max_examples=12, deadline=None, database=None)
+@given(mn_pair(max_k=2, max_m=3), st.floats(1e-7, 1e-3))
+def test_ill_conditioned_kl_against_50_digit_mpmath(pair, eps):
+    """A Aᵀ/m + εI with ε down to 1e-7 (cond up to ~1e7): still within 1e-9 of mpmath."""
+    (m1, v1, u1), (m2, v2, _) = pair
+    m = v1.shape[0]
+    w, q = np.linalg.eigh(v2)                # v2's eigenbasis, its spectrum squeezed to cond ~1/ε
+    v2 = (q * np.maximum(w - w.min() + eps * w.max(), eps * w.max())) @ q.T
+    v2 = (v2 + v2.T) / 2
+    u1 = np.eye(m1.shape[0]) if u1 is None else u1
+    ref = mp_mn_kl(m1, u1, v1, m2, np.eye(m1.shape[0]), v2)
+    kl = gd.kl_matrix_normal(gd.MatrixNormal(m1, v1, u1), gd.MatrixNormal(m2, v2))
+    assert abs(mpmath.mpf(float(kl)) - ref) <= 1e-9 * abs(ref) + 1e-14
+
+
 # ----------------------------------------------------------------------------- teacher/student problems
 @st.composite
 def problems(draw, deterministic=False):
