@@ -516,32 +516,10 @@ class AlignedDecomposition:
     def _check_ordering(self, vals):
         """Rank-r students: modes 1..r must be the top r both for the student's truncation
         and in the divergence's metric, else the expressions describe another student."""
-        key = "_order_fn"
-        if key not in self._lambdified:
-            args = list(self._S.scalars()) + list(self._S.s) + list(self._S.w)
-            self._lambdified[key] = (
-                sp.lambdify(args, list(self._data["student_criterion"]), modules="numpy"),
-                sp.lambdify(args, list(self._data["metric_criterion"]), modules="numpy"))
-        f_student, f_metric = self._lambdified[key]
-        argv = [np.asarray(float(vals[nm]) if _is_mp(vals.get(nm)) else
-                           (vals.get(nm) if vals.get(nm) is not None else np.nan), dtype=float)
-                for nm in SCALAR_NAMES]
-        argv += [np.asarray(float(x) if _is_mp(x) else x, dtype=float) for x in vals["s"]]
-        argv += [np.asarray(float(x) if _is_mp(x) else x, dtype=float) for x in vals["w"]]
-        r = self.rank_r
-        for what, fn in (("the student's truncation (sigma_j^2 of W_hat A_S^{1/2} = "
-                          "w_j^2 s_j^2 h_j^2/(s_j+lambda_S))", f_student),
-                         ("the divergence metric (Gamma_j w_j^2 h_j^2)", f_metric)):
-            with np.errstate(all="ignore"):
-                c = [np.asarray(x, dtype=float) for x in fn(*argv)]
-            lo = np.min(np.stack(np.broadcast_arrays(*c[:r])), axis=0) if r > 0 else np.inf
-            hi = np.max(np.stack(np.broadcast_arrays(*c[r:])), axis=0)
-            tol = 1e-12 * np.maximum(np.abs(lo), np.abs(hi))
-            if np.any(lo < hi - tol):
-                raise _Error(
-                    f"ordering assumption violated: the rank-{r} expressions assume modes "
-                    f"1..{r} are the top {r} for {what}, but a mode j > {r} is larger. "
-                    "Reorder the spectra (s, w) so these are non-increasing across j = r.")
+        check_mode_order(self._S, self._lambdified, vals, self.rank_r, (
+            ("the student's truncation (sigma_j^2 of W_hat A_S^{1/2} = "
+             "w_j^2 s_j^2 h_j^2/(s_j+lambda_S))", self._data["student_criterion"]),
+            ("the divergence metric (Gamma_j w_j^2 h_j^2)", self._data["metric_criterion"])))
 
     def evaluate(self, **values) -> dict:
         """Evaluate the four parts at numbers; returns ``{"total", "bias", "variance",
@@ -564,6 +542,38 @@ class AlignedDecomposition:
 
 def _is_mp(x):
     return type(x).__module__.startswith("mpmath")
+
+
+def _as_float_array(x):
+    if x is None:
+        return np.asarray(np.nan)
+    return np.asarray(float(x) if _is_mp(x) else x, dtype=float)
+
+
+def check_mode_order(S: ModelSymbols, cache: dict, vals: dict, r: int, criteria) -> None:
+    """Raise unless, for every ``(what, exprs)`` in ``criteria``, the per-mode values
+    ``exprs`` are such that min_{j<=r} >= max_{j>r} (element-wise over grids).
+
+    Ties are accepted (then the truncated SVD is not unique; both choices are optimal).
+    ``cache`` stores the compiled criteria.
+    """
+    args = list(S.scalars()) + list(S.s) + list(S.w)
+    argv = [_as_float_array(vals.get(nm)) for nm in SCALAR_NAMES]
+    argv += [_as_float_array(x) for x in vals["s"]] + [_as_float_array(x) for x in vals["w"]]
+    for what, exprs in criteria:
+        key = ("order", tuple(exprs))
+        if key not in cache:
+            cache[key] = sp.lambdify(args, list(exprs), modules="numpy")
+        with np.errstate(all="ignore"):
+            c = [np.asarray(x, dtype=float) for x in cache[key](*argv)]
+        lo = np.min(np.stack(np.broadcast_arrays(*c[:r])), axis=0) if r > 0 else np.inf
+        hi = np.max(np.stack(np.broadcast_arrays(*c[r:])), axis=0)
+        tol = 1e-12 * np.maximum(np.abs(lo), np.abs(hi))
+        if np.any(lo < hi - tol):
+            raise _Error(
+                f"ordering assumption violated: the rank-{r} expressions assume modes "
+                f"1..{r} are the top {r} for {what}, but a mode j > {r} is larger. "
+                "Reorder the spectra (s, w) so these are non-increasing across j = r.")
 
 
 @functools.lru_cache(maxsize=128)

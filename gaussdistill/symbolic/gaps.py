@@ -23,7 +23,7 @@ import sympy as sp
 
 from ._spectral import Derivation
 from ._symbols import SCALAR_NAMES, model_symbols
-from .decomposition import _Error, _check_options, _kernels
+from .decomposition import _Error, _check_options, _kernels, check_mode_order
 
 GAP_NAMES = ("gen_T", "gen_S", "risk_T", "risk_S")
 
@@ -52,6 +52,7 @@ class GapExpressions:
         self.symbols = self._S.mapping()
         self._criterion = student_criterion
         self._fn = None
+        self._cache = {}
 
     def __repr__(self):
         r = "full" if self.full_rank else self.rank_r
@@ -80,6 +81,10 @@ class GapExpressions:
             missing = [nm for nm in required if vals.get(nm) is None]
             if missing:
                 raise _Error("missing values for " + ", ".join(missing))
+            if not self.full_rank:
+                check_mode_order(self._S, self._cache, vals, self.rank_r, (
+                    ("the student's truncation (sigma_j^2 of W_hat A_S^{1/2})",
+                     self._criterion),))
             argv = [vals.get(nm, np.nan) for nm in SCALAR_NAMES] + list(vals["s"]) + list(vals["w"])
             if backend == "numpy":
                 argv = [np.asarray(a, dtype=float) for a in argv]
