@@ -391,16 +391,17 @@ def _weight_coordinates(student, teacher, forward, xp):
         fb = PSDFactor.from_matrix("covariance", xp.asarray(b.col_cov), xp)
         ms, mt = xp.asarray(student.mean), xp.asarray(teacher.mean)
     check = _compare_supports(fa, fb, (ms - mt).T, names, "weight")
-    _warn_conditioning(fb, f"the {names[1]} weight covariance", xp)
     whitener = fb.whitener()
     if check.cov_reason is not None:
         eigs = None
     elif xp is FLOAT64 and fa.vectors is fb.vectors:
         # Same eigenbasis (e.g. ridge teacher and student on one design): the whitened
         # difference is diagonal, (w_a − w_b)/w_b, with no matrix subtraction at all.
+        # Elementwise, so accurate at any condition number (1e-11 measured at 1e10): no warning.
         wa, wb = fa.support_values, fb.support_values
         eigs = (wa - wb) / wb
     else:
+        _warn_conditioning(fb, f"the {names[1]} weight covariance", xp)
         whitener, eigs = _whiten_pair(fb, _dense_cov(a, xp), _dense_cov(b, xp), xp)
     return _Coordinates(ms, mt, whitener, eigs, check.cov_reason, check.mean_reason)
 
