@@ -468,7 +468,11 @@ class AlignedDecomposition:
             if key in vals:
                 if given:
                     raise _Error(f"give {key!r} either as a sequence or as {singles}, not both")
-                seq = list(vals[key]) if np.ndim(vals[key]) > 0 or isinstance(vals[key], (list, tuple)) else None
+                x = vals[key]
+                # A list/tuple of per-mode values (each may be an array: grids), or an
+                # array whose first axis is the mode axis.
+                seq = list(x) if isinstance(x, (list, tuple)) or (
+                    isinstance(x, np.ndarray) and x.ndim > 0) else None
                 if seq is None or len(seq) != d:
                     raise _Error(f"{key}: expected a sequence of length d={d} "
                                  f"({DESCRIPTIONS[key]}), got {vals[key]!r}")
