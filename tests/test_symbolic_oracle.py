@@ -257,3 +257,44 @@ def test_noiseless_decomposition_matches_core(kind, direction, rank):
         assert_parts_close(got, ref)
         checked += 1
     assert checked >= 2
+
+
+# ----------------------------------------------------------------------------- invariants, accuracy
+def test_data_processing_and_convexity_orderings():
+    """K^W >= K^Y (data processing) and K̄ >= K^Y (convexity), both directions, at random
+    stochastic points (MATH 2.2)."""
+    rng = np.random.default_rng(99)
+    for direction in DIRECTIONS:
+        fY = aligned_decomposition("predictive", direction, d=3).lambdify()
+        fW = aligned_decomposition("weight", direction, d=3).lambdify()
+        fC = aligned_decomposition("convexity", direction, d=3).lambdify()
+        for _ in range(20):
+            p = random_params(rng, 3)
+            y, w, c = fY(**p)["total"], fW(**p)["total"], fC(**p)["total"]
+            assert w >= y * (1 - 1e-12) and c >= y * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("delta", [1e-4, 1e-7, 1e-9])
+def test_tiny_weight_divergence_keeps_relative_accuracy(delta):
+    """Student covariance = teacher's up to a relative delta: the float64 lambdified
+    variance matches a 60-digit mpmath evaluation of the definition (STYLE 8: the naive
+    ρ − 1 − ln ρ route loses ~eps/u² relative accuracy)."""
+    import mpmath
+    s = [3.0, 2.0, 1.5]
+    lam_T, lam_S, nu, t_T = 0.5, 0.5, 0.8, 1.0
+    # Σ_S = t_S τ² A_S⁻¹ = (1 + delta) Σ_T  <=>  t_S τ² = (1 + delta) t_T ν².
+    tau = 1.0
+    t_S = (1 + delta) * t_T * nu**2 / tau**2
+    p = dict(k=4, nu=nu, tau=tau, lambda_T=lam_T, lambda_S=lam_S, t_T=t_T, t_S=t_S,
+             s=s, w=[1.0, 0.5, 0.2])
+    got = aligned_decomposition("weight", d=3, expectation=False).evaluate(**p)["variance"]
+    with mpmath.workdps(60):
+        # Definition: (k/2)[tr(Σ_T⁻¹Σ_S) − d − ln det(Σ_T⁻¹Σ_S)], diagonal in the V basis.
+        ref = mpmath.mpf(0)
+        for sj in s:
+            sT = mpmath.mpf(t_T) * mpmath.mpf(nu) ** 2 / (mpmath.mpf(sj) + mpmath.mpf(lam_T))
+            sS = mpmath.mpf(t_S) * mpmath.mpf(tau) ** 2 / (mpmath.mpf(sj) + mpmath.mpf(lam_S))
+            rho = sS / sT
+            ref += rho - 1 - mpmath.log(rho)
+        ref *= mpmath.mpf(4) / 2
+    assert abs(got - float(ref)) <= 1e-6 * float(ref)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy as sp
 
+from ._functions import numeric_modules, u_minus_log1p
 from ._spectral import Columns, Derivation, Spectral
 from ._symbols import DESCRIPTIONS, SCALAR_NAMES, ModelSymbols, model_symbols
 
@@ -175,6 +176,14 @@ def _kernels(D: Derivation, expectation, student, rank):
                 W_star=W_star, student_criterion=student_criterion)
 
 
+def _kl_cov_terms(ratio: Spectral) -> Spectral:
+    """Per-mode ρ − 1 − ln ρ of a covariance ratio ρ, as φ(u) = u − ln(1+u) with
+    u = ρ − 1 formed structurally (``cancel`` removes the parts the two covariances share,
+    e.g. the τ² of both predictive laws), so tiny divergences keep their relative accuracy
+    (see :mod:`._functions`)."""
+    return ratio.apply(lambda x: u_minus_log1p(sp.factor(sp.cancel(x - 1))))
+
+
 def _derive(kind, direction, expectation, student, d, rank):
     S = model_symbols(d)
     D = Derivation(S)
@@ -190,7 +199,7 @@ def _derive(kind, direction, expectation, student, d, rank):
         V_first, V_second = (V_T, V_S) if reverse else (V_S, V_T)
         metric = D.conj_in(V_second.inv())
         ratio = V_second.inv() @ V_first
-        f = ratio.apply(lambda x: x - 1 - sp.log(x))
+        f = _kl_cov_terms(ratio)
         var_terms = tuple(k / 2 * t for t in f.concrete)
         var_generic = k / 2 * f.generic
         rho = sp.factor(ratio.generic)
@@ -228,7 +237,7 @@ def _derive(kind, direction, expectation, student, d, rank):
     else:  # weight
         S_first, S_second = (Sigma_T, Sigma_S) if reverse else (Sigma_S, Sigma_T)
         ratio = S_second.inv() @ S_first
-        f = ratio.apply(lambda x: x - 1 - sp.log(x))
+        f = _kl_cov_terms(ratio)
         var_terms = tuple(k / 2 * t for t in f.concrete)
         var_generic = k / 2 * f.generic
         rho = sp.factor(ratio.generic)
@@ -416,7 +425,7 @@ class AlignedDecomposition:
         if key not in self._lambdified:
             args = list(self._S.scalars()) + list(self._S.s) + list(self._S.w)
             exprs = [getattr(self, p) for p in PARTS]
-            fn = sp.lambdify(args, exprs, modules=backend, cse=True)
+            fn = sp.lambdify(args, exprs, modules=numeric_modules(backend), cse=True)
             self._lambdified[key] = fn
         fn = self._lambdified[key]
         names = list(SCALAR_NAMES)
@@ -567,7 +576,7 @@ def check_mode_order(S: ModelSymbols, cache: dict, vals: dict, r: int, criteria)
     for what, exprs in criteria:
         key = ("order", tuple(exprs))
         if key not in cache:
-            cache[key] = sp.lambdify(args, list(exprs), modules="numpy")
+            cache[key] = sp.lambdify(args, list(exprs), modules=numeric_modules("numpy"))
         with np.errstate(all="ignore"):
             c = [np.asarray(x, dtype=float) for x in cache[key](*argv)]
         lo = np.min(np.stack(np.broadcast_arrays(*c[:r])), axis=0) if r > 0 else np.inf

@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import minimize_scalar
 
+from ._functions import numeric_modules, u_minus_log1p
 from ._symbols import SCALAR_NAMES
 from .decomposition import KINDS, _Error, aligned_decomposition
 from .gaps import generalization_gaps
@@ -114,8 +115,8 @@ def minimize_parameter(expr, name, values, bounds, symbols, grid=400, try_closed
     missing = (expr.free_symbols - set(subs)) - {x}
     if missing:
         raise _Error("missing values for " + ", ".join(sorted(str(m) for m in missing)))
-    f = sp.lambdify(x, expr.subs(subs), modules="numpy")
-    fp = sp.lambdify(x, deriv.subs(subs), modules="numpy")
+    f = sp.lambdify(x, expr.subs(subs), modules=numeric_modules("numpy"))
+    fp = sp.lambdify(x, deriv.subs(subs), modules=numeric_modules("numpy"))
 
     def F(t):
         with np.errstate(all="ignore"):
@@ -132,14 +133,14 @@ def minimize_parameter(expr, name, values, bounds, symbols, grid=400, try_closed
         second = sp.diff(deriv, x)
         if x not in second.free_symbols and second != 0:
             roots = [-deriv.subs(x, 0) / second]
-        elif (symbols.d == 1 and not deriv.has(sp.log)
+        elif (symbols.d == 1 and not deriv.has(sp.log, u_minus_log1p)
               and sp.count_ops(deriv) <= _MAX_OPS_SOLVE):
             num = sp.numer(sp.together(deriv))
             for fac, _mult in sp.factor_list(num)[1]:
                 if x in fac.free_symbols and fac.is_polynomial(x) and sp.degree(fac, x) <= 2:
                     roots.extend(sp.solve(fac, x))
         for root in roots:
-            val = complex(sp.lambdify([], root.subs(subs), modules="mpmath")())
+            val = complex(sp.lambdify([], root.subs(subs), modules=numeric_modules("mpmath"))())
             if abs(val.imag) <= 1e-12 * (1 + abs(val.real)) and lo <= val.real <= hi:
                 candidates.append((float(val.real), root))
     # Global numeric search (also validates the closed form).

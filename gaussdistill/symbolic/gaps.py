@@ -21,6 +21,7 @@ import functools
 import numpy as np
 import sympy as sp
 
+from ._functions import numeric_modules
 from ._spectral import Derivation
 from ._symbols import SCALAR_NAMES, model_symbols
 from .decomposition import _Error, _check_options, _kernels, check_mode_order
@@ -64,7 +65,7 @@ class GapExpressions:
         if backend not in ("numpy", "mpmath"):
             raise _Error(f"backend={backend!r}; valid options: 'numpy', 'mpmath'")
         args = list(self._S.scalars()) + list(self._S.s) + list(self._S.w)
-        fn = sp.lambdify(args, [getattr(self, g) for g in GAP_NAMES], modules=backend, cse=True)
+        fn = sp.lambdify(args, [getattr(self, g) for g in GAP_NAMES], modules=numeric_modules(backend), cse=True)
         free = set().union(*(getattr(self, g).free_symbols for g in GAP_NAMES))
         required = [nm for nm in SCALAR_NAMES if getattr(self._S, nm) in free]
 
