@@ -185,3 +185,22 @@ def test_import_gaussdistill_does_not_import_sympy():
             "gaussdistill.symbolic.aligned_decomposition; assert 'sympy' in sys.modules")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import gaussdistill.symbolic as sym
+    import gaussdistill.symbolic.decomposition as dmod
+    for mod in (sym, dmod):
+        res = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert res.failed == 0 and res.attempted > 0
+
+
+def test_sympy_latex_protocol_and_derivative_latex():
+    dec = aligned_decomposition("predictive", d=2)
+    assert sp.latex(dec) == dec.latex()
+    tex = dec.diff("tau").latex()
+    _well_formed(tex)
+    assert r"\frac{\partial}{\partial \tau}" in tex
+    _well_formed(dec.diff("s_1").latex())

@@ -63,7 +63,8 @@ def decomposition_latex(dec, **settings) -> str:
     if dec.expectation:
         lhs = r"\mathbb{E}_{E}\bigl[" + lhs + r"\bigr]"
     if dec.label:
-        lhs = r"\frac{\partial}{\partial " + dec.label[3:] + "}" + lhs
+        var = p._print(dec.symbols.get(dec.label[3:], sp.Symbol(dec.label[3:])))
+        lhs = r"\frac{\partial}{\partial " + var + "}" + lhs
     rel = "=" if dec.exact else r"\le"  # oracle rank part is an upper bound on E[rank]
     rows = []
     for i, name in enumerate(("variance", "bias", "rank")):
