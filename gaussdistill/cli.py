@@ -6,9 +6,11 @@ what would be valid, and exit status 2 — never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
+import re
 import sys
 import zipfile
 
@@ -17,6 +19,8 @@ import numpy as np
 from . import __version__
 from .divergences import DIRECTIONS, KINDS, divergence
 from .errors import GaussDistillError
+from .examples import example_data
+from .kernels import rank_student, ridge_teacher
 
 
 def _decomposition_rows(student, teacher, X, soft_noise, kinds, directions, rank, precision):
@@ -66,18 +70,48 @@ def _fmt(value) -> str:
     return mpmath.nstr(value, 15)
 
 
-def _cmd_example(args, out):
-    from .examples import example_problem
+# Function-argument names as the command line spells them, per model stage.
+TEACHER_FLAGS = {"lam": "--teacher-lam", "noise": "--noise", "temperature": "--teacher-temperature"}
+STUDENT_FLAGS = {"lam": "--student-lam", "soft_noise": "--soft-noise",
+                 "temperature": "--student-temperature", "rank": "--rank"}
 
-    problem = example_problem(k=args.k, d=args.d, n=args.n, rank=args.rank, noise=args.noise,
-                              soft_noise=args.soft_noise, teacher_lam=args.teacher_lam,
-                              student_lam=args.student_lam, teacher_temperature=args.teacher_temperature,
-                              student_temperature=args.student_temperature, seed=args.seed)
-    rows = _decomposition_rows(problem.student, problem.teacher, problem.X, problem.soft_noise,
-                               args.kind or KINDS, args.direction or DIRECTIONS, None, args.precision)
-    header = {"k": args.k, "d": args.d, "n": args.n, "r": args.rank, "nu": args.noise,
-              "tau": problem.soft_noise, "lambda_T": args.teacher_lam, "lambda_S": args.student_lam,
-              "t_T": args.teacher_temperature, "t_S": args.student_temperature, "seed": args.seed}
+
+@contextlib.contextmanager
+def _flag_names(flags):
+    """Re-raise a GaussDistillError with function argument names replaced by CLI flags."""
+    try:
+        yield
+    except GaussDistillError as exc:
+        message = str(exc)
+        for name, flag in flags.items():
+            message = re.sub(rf"(?<![\w-]){name}(?==| must| >| <)", flag, message)
+        raise GaussDistillError(message) from None
+
+
+def _build_kernels(X, Y, args):
+    """Teacher and student from data and the model options shared by the subcommands."""
+    with _flag_names(TEACHER_FLAGS):
+        teacher = ridge_teacher(X, Y, args.teacher_lam, args.noise, args.teacher_temperature)
+    soft_noise = args.noise if args.soft_noise is None else args.soft_noise
+    with _flag_names(STUDENT_FLAGS):
+        student = rank_student(teacher, teacher.design, args.rank, lam=args.student_lam,
+                               soft_noise=soft_noise, temperature=args.student_temperature)
+    return teacher, student, soft_noise
+
+
+def _model_header(args, soft_noise):
+    return {"r": args.rank, "nu": args.noise, "tau": soft_noise, "lambda_T": args.teacher_lam,
+            "lambda_S": args.student_lam, "t_T": args.teacher_temperature,
+            "t_S": args.student_temperature}
+
+
+def _cmd_example(args, out):
+    with _flag_names(TEACHER_FLAGS):
+        X, Y, _ = example_data(args.k, args.d, args.n, args.noise, args.seed)
+    teacher, student, soft_noise = _build_kernels(X, Y, args)
+    rows = _decomposition_rows(student, teacher, X, soft_noise, args.kind or KINDS,
+                               args.direction or DIRECTIONS, None, args.precision)
+    header = {"k": args.k, "d": args.d, "n": args.n, **_model_header(args, soft_noise), "seed": args.seed}
     _print_rows(rows, header, args.json, out)
 
 
@@ -102,25 +136,16 @@ def _load_arrays(path):
 
 
 def _cmd_evaluate(args, out):
-    from .kernels import rank_student, ridge_teacher
-
     arrays = _load_arrays(args.input)
     missing = [key for key in ("X", "Y") if key not in arrays]
     if missing:
         raise GaussDistillError(f"input file {args.input!r} lacks {', '.join(missing)}: it needs arrays "
                                 f"'X' (d×n, columns are samples) and 'Y' (k×n)")
-    X, Y = arrays["X"], arrays["Y"]
-    teacher = ridge_teacher(X, Y, args.teacher_lam, args.noise, args.teacher_temperature)
-    soft_noise = args.noise if args.soft_noise is None else args.soft_noise
-    student = rank_student(teacher, X, args.rank, lam=args.student_lam, soft_noise=soft_noise,
-                           temperature=args.student_temperature)
-    rows = _decomposition_rows(student, teacher, teacher.design, soft_noise,
-                               args.kind or KINDS, args.direction or DIRECTIONS, None, args.precision)
+    teacher, student, soft_noise = _build_kernels(arrays["X"], arrays["Y"], args)
+    rows = _decomposition_rows(student, teacher, teacher.design, soft_noise, args.kind or KINDS,
+                               args.direction or DIRECTIONS, None, args.precision)
     d, n = teacher.design.shape
-    header = {"input": args.input, "k": teacher.shape[0], "d": d, "n": n, "r": args.rank,
-              "nu": args.noise, "tau": soft_noise, "lambda_T": args.teacher_lam,
-              "lambda_S": args.student_lam, "t_T": args.teacher_temperature,
-              "t_S": args.student_temperature}
+    header = {"input": args.input, "k": teacher.shape[0], "d": d, "n": n, **_model_header(args, soft_noise)}
     _print_rows(rows, header, args.json, out)
 
 
@@ -186,6 +211,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         args.handler(args, sys.stdout)
+    except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
+        sys.stderr.close()
+        return 0
     except GaussDistillError as exc:
         print(f"gaussdistill: error: {exc}", file=sys.stderr)
         return 2

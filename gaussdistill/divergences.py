@@ -73,6 +73,11 @@ REFINE_MAX_DIM = 256
 _LONG = np.longdouble if np.finfo(np.longdouble).eps < np.finfo(float).eps else None
 
 
+def _refinable(fb: PSDFactor) -> bool:
+    """Whether _whiten_pair can use its extended-precision step on this factor."""
+    return _LONG is not None and 1 < fb.rank <= REFINE_MAX_DIM
+
+
 def _whiten_pair(fb: PSDFactor, cov_a, cov_b, xp):
     r"""(W, eigenvalues of Wᵀ(A − B)W) with W the whitener of B (factored as ``fb``).
 
@@ -83,8 +88,7 @@ def _whiten_pair(fb: PSDFactor, cov_a, cov_b, xp):
     diag(Qᵀ B Q), accurate to ~eps²‖B‖²/gap: 1.5e-10 measured at cond 1e8. Where numpy's
     longdouble is plain float64 (Windows, Apple silicon) this step is skipped.
     """
-    if (xp is FLOAT64 and _LONG is not None and 1 < fb.rank <= REFINE_MAX_DIM
-            and fb.condition_number > REFINE_COND):
+    if xp is FLOAT64 and _refinable(fb) and fb.condition_number > REFINE_COND:
         q = fb.support.astype(_LONG)
         bc = q.T @ np.asarray(cov_b, dtype=_LONG) @ q
         ac = q.T @ np.asarray(cov_a, dtype=_LONG) @ q
@@ -132,13 +136,20 @@ def _compare_supports(fa: PSDFactor, fb: PSDFactor, mean_diff, names, what="colu
     return check
 
 
+# Without the extended-precision step (support > REFINE_MAX_DIM, or no long double) the
+# float64 error is ~cond·eps, over the 1e-9 target from cond ≈ 5e6: warn from here.
+COND_WARN_UNREFINED = 1e6
+
+
 def _warn_conditioning(factor: PSDFactor, name: str, xp) -> None:
     if xp is FLOAT64 and factor.rank > 1:
         cond = factor.condition_number
-        if cond > COND_WARN:
+        limit = COND_WARN if _refinable(factor) else COND_WARN_UNREFINED
+        if cond > limit:
             warnings.warn(
-                f"{name} has condition number {cond:.3g} > {COND_WARN:.0e}: float64 results may lose "
-                f"accuracy; pass precision=50 for an mpmath evaluation", ConditioningWarning, stacklevel=3)
+                f"{name} has condition number {cond:.3g} > {limit:.0e}: float64 results may lose "
+                f"accuracy (relative error up to ~cond*eps = {cond * np.finfo(float).eps:.1g}); "
+                f"pass precision=50 for an mpmath evaluation", ConditioningWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- general MN KL

@@ -23,19 +23,17 @@ class ExampleProblem:
     soft_noise: float
 
 
-def example_problem(k=6, d=8, n=200, rank=2, noise=0.5, soft_noise=None, teacher_lam=1.0,
-                    student_lam=0.5, teacher_temperature=1.0, student_temperature=1.0,
-                    seed=0) -> ExampleProblem:
-    r"""A decaying-spectrum linear-Gaussian problem: W⋆ with singular values 1/j, X with
-    i.i.d. N(0, 1) entries, Y = W⋆X + νE, a ridge teacher and a rank-r ridge student
-    trained on the population soft labels.
-    """
+def _check_sizes(k, d, n) -> None:
     for name, value in (("k", k), ("d", d), ("n", n)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise GaussDistillError(f"{name} must be a positive integer; got {value!r}")
-    rank = as_rank("rank", rank, min(k, d))
+
+
+def example_data(k, d, n, noise, seed):
+    r"""(X, Y, W⋆) of the example: W⋆ = L diag(1/j) Rᵀ with random orthonormal L, R;
+    X with i.i.d. N(0, 1) entries; Y = W⋆X + νE."""
+    _check_sizes(k, d, n)
     noise = as_scalar("noise", noise, positive=True)
-    soft_noise = noise if soft_noise is None else as_scalar("soft_noise", soft_noise, positive=True)
     rng = as_generator(seed, "seed")
     p = min(k, d)
     left = np.linalg.qr(rng.standard_normal((k, p)))[0]
@@ -43,6 +41,21 @@ def example_problem(k=6, d=8, n=200, rank=2, noise=0.5, soft_noise=None, teacher
     w_star = (left * (1.0 / np.arange(1, p + 1))) @ right.T
     X = rng.standard_normal((d, n))
     Y = w_star @ X + noise * rng.standard_normal((k, n))
+    return X, Y, w_star
+
+
+def example_problem(k=6, d=8, n=200, rank=2, noise=0.5, soft_noise=None, teacher_lam=1.0,
+                    student_lam=0.5, teacher_temperature=1.0, student_temperature=1.0,
+                    seed=0) -> ExampleProblem:
+    r"""A decaying-spectrum linear-Gaussian problem: W⋆ with singular values 1/j, X with
+    i.i.d. N(0, 1) entries, Y = W⋆X + νE, a ridge teacher and a rank-r ridge student
+    trained on the population soft labels.
+    """
+    _check_sizes(k, d, n)
+    rank = as_rank("rank", rank, min(k, d))
+    noise = as_scalar("noise", noise, positive=True)
+    soft_noise = noise if soft_noise is None else as_scalar("soft_noise", soft_noise, positive=True)
+    X, Y, w_star = example_data(k, d, n, noise, seed)
     teacher = ridge_teacher(X, Y, teacher_lam, noise, teacher_temperature)
     student = rank_student(teacher, X, rank, lam=student_lam, soft_noise=soft_noise,
                            temperature=student_temperature)

@@ -371,16 +371,16 @@ def test_cli_evaluate_malformed_input(files, name, pattern):
 
 def test_cli_evaluate_singular_design_with_zero_ridge(files):
     _assert_cli_error(_cli("evaluate", files["wide.json"], "--teacher-lam", "0"),
-                      r"lam=0 but X X\^T is singular \(rank 3 < d = 5")
+                      r"--teacher-lam=0 but X X\^T is singular \(rank 3 < d = 5")
 
 
 @pytest.mark.parametrize("args,pattern", [
-    (["--rank", "99"], r"rank must be an integer in \[0, 6\]"),
-    (["--noise", "0"], r"noise must be > 0; got 0\.0"),
-    (["--noise", "nan"], r"noise must be finite; got nan"),
-    (["--soft-noise", "-1"], r"soft_noise must be > 0"),
-    (["--teacher-lam", "-2"], r"lam must be >= 0; got -2\.0"),
-    (["--student-temperature", "-1"], r"temperature must be >= 0"),
+    (["--rank", "99"], r"--rank must be an integer in \[0, 6\]"),
+    (["--noise", "0"], r"--noise must be > 0; got 0\.0"),
+    (["--noise", "nan"], r"--noise must be finite; got nan"),
+    (["--soft-noise", "-1"], r"--soft-noise must be > 0"),
+    (["--teacher-lam", "-2"], r"--teacher-lam must be >= 0; got -2\.0"),
+    (["--student-temperature", "-1"], r"--student-temperature must be >= 0"),
     (["--precision", "5"], r"precision must be an integer >= 16"),
     (["--kind", "kl"], r"argument --kind: invalid choice: 'kl' \(choose from 'predictive', 'convexity', 'weight'\)"),
     (["--direction", "s||t"], r"argument --direction: invalid choice"),
