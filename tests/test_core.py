@@ -373,3 +373,26 @@ def test_large_n_never_allocates_an_n_by_n_matrix():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 64 * 2**20
+
+
+@pytest.mark.parametrize("dim,expect_warning", [(50, False), (300, True)])
+def test_conditioning_warning_where_float64_cannot_meet_the_target(dim, expect_warning):
+    # cond 1e7: below 1e8 the extended-precision whitening keeps ≤ 1e-9 for supports up to
+    # 256 dimensions; above that float64 gives ~cond·eps = 2e-9, so it must warn.
+    import warnings
+
+    rng = np.random.default_rng(18)
+    q, _ = np.linalg.qr(rng.standard_normal((dim, dim)))
+    cov = (q * np.logspace(0, -7, dim)) @ q.T
+    cov = (cov + cov.T) / 2
+    p = gd.MatrixNormal(np.zeros((1, dim)), 1.01 * cov)
+    ref = gd.MatrixNormal(np.zeros((1, dim)), cov)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kl = gd.kl_matrix_normal(p, ref)
+    flagged = [w for w in caught if issubclass(w.category, gd.ConditioningWarning)]
+    assert bool(flagged) == expect_warning
+    if flagged:
+        assert "condition number 1e+07" in str(flagged[0].message) and "precision=50" in str(flagged[0].message)
+    # exact: KL(N(0, cA) ‖ N(0, A)) = (dim/2)(c − 1 − ln c)
+    assert kl == pytest.approx(dim / 2 * (0.01 - math.log1p(0.01)), rel=1e-6)
