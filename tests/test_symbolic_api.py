@@ -22,7 +22,7 @@ P = dict(k=4, nu=0.8, tau=0.9, lambda_T=0.7, lambda_S=0.4, t_T=0.8, t_S=0.5,
 @pytest.mark.parametrize("kwargs,match", [
     (dict(kind="kl"), r"kind='kl'.*'predictive', 'convexity', 'weight'"),
     (dict(kind="predictive", direction="forward"), r"direction='forward'.*student\|\|teacher"),
-    (dict(kind="predictive", student="sampled"), r"student='sampled'.*'population'"),
+    (dict(kind="predictive", student="bogus"), r"student='bogus'.*'population'"),
     (dict(kind="predictive", d=0), r"d=0"),
     (dict(kind="predictive", rank=-1), r"rank=-1"),
     (dict(kind="predictive", expectation="yes"), r"expectation='yes'"),

@@ -162,7 +162,7 @@ def test_oracle_aligned_instance_structure():
 # ----------------------------------------------------------------------------- symbolic = dense
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("direction", DIRECTIONS)
-@pytest.mark.parametrize("rank", [None, 1, 2])
+@pytest.mark.parametrize("rank", [None, 0, 1, 2])
 def test_noiseless_decomposition_matches_dense(kind, direction, rank):
     """expectation=False (Y = W⋆X): lambdified parts = dense matrices, 1e-10 relative."""
     dec = aligned_decomposition(kind, direction, expectation=False, d=3, rank=rank)

@@ -101,63 +101,90 @@ class Spectral:
 class Columns:
     """A k×d random matrix M through its columns in the V basis.
 
-        M v_j = a_j u_j + b_in_j P G_j + b_out_j (I - P) G_j,
+        M v_j = a_j u_j + b_in_j P G_j + b_out_j (I - P) G_j
+                        + z_in_j P Z_j + z_out_j (I - P) Z_j,
 
-    with G_j ~ N(0, I_k) i.i.d. (the label noise seen through q_j) and P the projector
-    on the oracle subspace span(u_1..u_r).  Before any projection ``split`` is False and
-    ``b_in == b_out``.  Entries: d concrete modes plus the generic mode (last).
+    with G_j ~ N(0, I_k) i.i.d. (the label noise seen through q_j), Z_j ~ N(0, I_k)
+    i.i.d. and independent of G (the soft-label sampling noise of the "sampled" student),
+    and P the projector on the oracle subspace span(u_1..u_r).  Before any projection
+    ``split`` is False, ``b_in == b_out`` and ``z_in == z_out``.  Entries: d concrete
+    modes plus the generic mode (last).
     """
 
     a: tuple
     b_in: tuple
     b_out: tuple
     split: bool = False
+    z_in: tuple | None = None
+    z_out: tuple | None = None
+
+    def _z(self):
+        zero = tuple(sp.Integer(0) for _ in self.a)
+        return (self.z_in or zero), (self.z_out or zero)
 
     def scale(self, op: Spectral):
         """M ↦ M A for A diagonal in the V basis (scales column j by a_j(A))."""
         if op.basis != "V":
             raise ValueError("columns scale only by V-basis operators")
         m = op.modes
-        return Columns(tuple(x * c for x, c in zip(self.a, m)),
-                       tuple(x * c for x, c in zip(self.b_in, m)),
-                       tuple(x * c for x, c in zip(self.b_out, m)), self.split)
+        zi, zo = self._z()
+
+        def mul(xs):
+            return tuple(x * c for x, c in zip(xs, m))
+
+        return Columns(mul(self.a), mul(self.b_in), mul(self.b_out), self.split,
+                       mul(zi), mul(zo))
+
+    def with_sampling_noise(self, coeffs):
+        """Add independent noise coeffs_j Z_j to column j (before any projection)."""
+        zi, _ = self._z()
+        z = tuple(a + c for a, c in zip(zi, coeffs))
+        return Columns(self.a, self.b_in, self.b_out, self.split, z, z)
 
     def __sub__(self, other):
-        return Columns(tuple(x - y for x, y in zip(self.a, other.a)),
-                       tuple(x - y for x, y in zip(self.b_in, other.b_in)),
-                       tuple(x - y for x, y in zip(self.b_out, other.b_out)),
-                       self.split or other.split)
+        zi, zo = self._z()
+        yi, yo = other._z()
+
+        def sub(xs, ys):
+            return tuple(x - y for x, y in zip(xs, ys))
+
+        return Columns(sub(self.a, other.a), sub(self.b_in, other.b_in),
+                       sub(self.b_out, other.b_out), self.split or other.split,
+                       sub(zi, yi), sub(zo, yo))
 
     def project(self, kappa: tuple, complement: bool = False):
         """Left-multiply by P (or I - P when ``complement``).
 
-        P u_j = kappa_j u_j (kappa_j = 1 for the kept modes j <= r, else 0), and P G_j is
-        the in-subspace part of the noise.
+        P u_j = kappa_j u_j (kappa_j = 1 for the kept modes j <= r, else 0), and P G_j,
+        P Z_j are the in-subspace parts of the noises.
         """
+        zi, zo = self._z()
+        zero = tuple(0 * x for x in self.a)
         if complement:
             a = tuple(x * (1 - c) for x, c in zip(self.a, kappa))
-            return Columns(a, tuple(0 * x for x in self.b_in), self.b_out, True)
+            return Columns(a, zero, self.b_out, True, zero, zo)
         a = tuple(x * c for x, c in zip(self.a, kappa))
-        return Columns(a, self.b_in, tuple(0 * x for x in self.b_out), True)
+        return Columns(a, self.b_in, zero, True, zi, zero)
 
     def expected_sq_norms(self, k, r):
-        """E ‖M v_j‖² per mode: a_j² + r b_in_j² + (k - r) b_out_j² (cross terms have mean 0).
+        """E ‖M v_j‖² per mode: a_j² + r (b_in_j² + z_in_j²) + (k - r)(b_out_j² + z_out_j²)
+        (cross terms have mean 0: G, Z independent and centred).
 
         ``r`` is a scalar or one entry per mode (the generic mode may use the symbol r).
         """
         out = []
         rs = r if isinstance(r, tuple) else (r,) * len(self.a)
-        for a, bi, bo, r in zip(self.a, self.b_in, self.b_out, rs):
+        zi, zo = self._z()
+        for a, bi, bo, ci, co, r in zip(self.a, self.b_in, self.b_out, zi, zo, rs):
             if self.split:
-                out.append(a**2 + r * bi**2 + (k - r) * bo**2)
+                out.append(a**2 + r * (bi**2 + ci**2) + (k - r) * (bo**2 + co**2))
             else:
-                out.append(a**2 + k * bi**2)
+                out.append(a**2 + k * (bi**2 + ci**2))
         return tuple(out)
-
 
     def expected_noise_inner(self, k, r):
         """E⟨G_j, M v_j⟩ per mode: r b_in_j + (k - r) b_out_j (= k b_j before projection),
-        since E⟨G, P G⟩ = tr P = r and E⟨G, u_j⟩ = 0."""
+        since E⟨G, P G⟩ = tr P = r, E⟨G, u_j⟩ = 0 and Z is independent of G."""
         rs = r if isinstance(r, tuple) else (r,) * len(self.a)
         if not self.split:
             return tuple(k * bi for bi in self.b_in)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 #: Names of the scalar (non-spectral) parameters, in the order used for lambdify.
-SCALAR_NAMES = ("k", "n", "nu", "tau", "lambda_T", "lambda_S", "t_T", "t_S", "c")
+SCALAR_NAMES = ("k", "n", "nu", "tau", "lambda_T", "lambda_S", "t_T", "t_S", "c", "m")
 
 #: Human description of each parameter (used in error messages and docs).
 DESCRIPTIONS = {
@@ -26,6 +26,7 @@ DESCRIPTIONS = {
     "t_T": "teacher temperature t_T >= 0 (0: deterministic ridge teacher)",
     "t_S": "student temperature t_S >= 0 (0: deterministic student)",
     "c": "uniform shrinkage factor of the 'shrinkage' student, M_S = c [M_S]_r",
+    "m": "number of soft-label draws averaged by the 'sampled' student (m >= 1)",
     "s": "eigenvalues s_1..s_d of X X^T (all > 0)",
     "w": "singular values w_1..w_d of the ground truth W* (aligned with X)",
 }
@@ -59,6 +60,7 @@ class ModelSymbols:
     t_T: sp.Symbol
     t_S: sp.Symbol
     c: sp.Symbol
+    m: sp.Symbol
     s: tuple
     w: tuple
     s_j: sp.Symbol
@@ -96,6 +98,7 @@ def model_symbols(d: int) -> ModelSymbols:
         t_T=sp.Symbol("t_T", **nonneg),
         t_S=sp.Symbol("t_S", **nonneg),
         c=sp.Symbol("c", real=True),
+        m=sp.Symbol("m", integer=True, positive=True),
         s=tuple(sp.Symbol(f"s_{j}", positive=True) for j in range(1, d + 1)),
         w=tuple(sp.Symbol(f"w_{j}", real=True) for j in range(1, d + 1)),
         s_j=sp.Symbol("s_j", positive=True),

@@ -43,7 +43,7 @@ except Exception:  # pragma: no cover - only while the core is being written
 
 KINDS = ("predictive", "convexity", "weight")
 DIRECTIONS = ("student||teacher", "teacher||student")
-STUDENTS = ("population", "shrinkage")
+STUDENTS = ("population", "shrinkage", "sampled")
 PARTS = ("total", "bias", "variance", "rank")
 
 _KIND_LATEX = {"predictive": "K^{Y}", "convexity": r"\bar{K}", "weight": "K^{W}"}
@@ -148,6 +148,17 @@ def _kernels(D: Derivation, expectation, student, rank):
     W_hat = M_T.scale(XXt @ A_S.inv())
     D.record("Population ridge fit to E[soft labels] = M_T X",
              r"\hat{W} v_j = M_T X X^{\top} A_S^{-1} v_j", W_hat.a[-1], r"\hat{a}_j")
+    if student == "sampled":
+        # Mean of m soft-label draws: M_T X + Z̄ with Z̄ ~ MN(0, I_k, V_T/m); V_T is diagonal
+        # in the Q basis, so Z̄ Xᵀ A_S⁻¹ v_j = sqrt(s_j) (Z̄ q_j)/(s_j+λ_S) with
+        # Z̄ q_j ~ N(0, eig_j(V_T)/m I_k), independent over j and of the label noise.
+        zc = tuple(sp.sqrt(s) * sp.sqrt(v / S.m) / a
+                   for s, v, a in zip(XXt.modes, V_T.modes, A_S.modes))
+        W_hat = W_hat.with_sampling_noise(zc)
+        D.record("Sampled soft labels (average of m draws)",
+                 r"\hat{W} v_j \mathrel{+}= \bar{Z} X^{\top} A_S^{-1} v_j,\ "
+                 r"\bar{Z} \sim \mathcal{MN}(0, I_k, V_T/m)", zc[-1], r"z_j",
+                 note="expectation over the soft-label draws is always taken")
     B = W_hat.scale(A_S.sqrt())
     # Columns of B are orthogonal (u_j orthonormal) at zero noise, so its singular values
     # are |a_j(B)|: the truncation keeps the r largest of them.
@@ -329,7 +340,8 @@ class AlignedDecomposition:
         self.steps = data["steps"]
         self.blocks = data["blocks"] if blocks is None else blocks
         self.full_rank = data["full"]
-        self.exact = self.full_rank or not expectation
+        # Rank-r truncation of a random fit is replaced by the oracle subspace: a bound.
+        self.exact = self.full_rank or (not expectation and student != "sampled")
         self.label = label
         self.symbols = self._S.mapping()
         self._lambdified = {}
@@ -354,11 +366,15 @@ class AlignedDecomposition:
             lines.append(f"rank-{self.rank_r} student keeps modes 1..{self.rank_r}: "
                          "w_j^2 s_j^2 h_j^2 / (s_j + lambda_S) and Gamma_j w_j^2 h_j^2 are "
                          "non-increasing across j = r (checked by evaluate)")
-            if self.expectation:
+            if self.expectation and self.student != "sampled":
                 lines.append("expectation=True, rank < d: oracle-subspace student; 'rank' is "
                              "an upper bound on E[rank], equality at nu = 0")
         if not self.expectation:
             lines.append("expectation=False: noiseless labels Y = W* X (E = 0)")
+        if self.student == "sampled":
+            lines.append("sampled student: expectation over the m soft-label draws")
+            if not self.full_rank:
+                lines.append("rank < d: oracle subspace (the truncation of a random fit)")
         return "\n".join(lines)
 
     def derivation(self) -> str:
@@ -617,6 +633,9 @@ def aligned_decomposition(kind: str, direction: str = "student||teacher",
         ``"population"``: reduced-rank ridge fitted to the mean soft labels E[Ŷ] = M_T X.
         ``"shrinkage"``: the same, times a uniform factor ``c`` (symbol ``c``):
         M_S = c [Ŵ A_S^{1/2}]_r A_S^{-1/2}; with λ_S = 0 this is c [M_T]_r.
+        ``"sampled"``: fitted to the average of ``m`` soft-label draws (symbol ``m``);
+        the expectation over those draws is always taken (also with
+        ``expectation=False``, which then means noiseless labels only).
     d : int, keyword-only
         Number of modes (concrete).
     rank : int or None, keyword-only

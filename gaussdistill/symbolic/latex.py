@@ -60,8 +60,11 @@ def decomposition_latex(dec, **settings) -> str:
     p = PaperLatexPrinter(settings)
     arrow = r"S \,\|\, T" if dec.direction == "student||teacher" else r"T \,\|\, S"
     lhs = _KIND[dec.kind] + "_{" + arrow + "}"
-    if dec.expectation:
-        lhs = r"\mathbb{E}_{E}\bigl[" + lhs + r"\bigr]"
+    over = [r"E"] if dec.expectation else []
+    if dec.student == "sampled":
+        over.append(r"\bar{Z}")
+    if over:
+        lhs = r"\mathbb{E}_{" + ",".join(over) + r"}\bigl[" + lhs + r"\bigr]"
     if dec.label:
         var = p._print(dec.symbols.get(dec.label[3:], sp.Symbol(dec.label[3:])))
         lhs = r"\frac{\partial}{\partial " + var + "}" + lhs
