@@ -298,3 +298,28 @@ def test_tiny_weight_divergence_keeps_relative_accuracy(delta):
             ref += rho - 1 - mpmath.log(rho)
         ref *= mpmath.mpf(4) / 2
     assert abs(got - float(ref)) <= 1e-6 * float(ref)
+
+
+@pytest.mark.skipif(not hasattr(core, "divergence"), reason="numeric core not available")
+@pytest.mark.parametrize("kind", KINDS)
+def test_shrinkage_student_matches_core_with_hand_built_kernel(kind):
+    """'shrinkage' student c·M_S as a hand-built MatrixNormal, against the core."""
+    dec = aligned_decomposition(kind, expectation=False, d=3, rank=2, student="shrinkage")
+    rng = np.random.default_rng(71 + KINDS.index(kind))
+    checked = 0
+    for _ in range(5):
+        p = dict(random_params(rng, 3), c=rng.uniform(0.3, 1.4))
+        try:
+            got = dec.evaluate(**p)
+        except ValueError:
+            continue
+        X, W = aligned_instance(rng, p["s"], p["w"], p["k"], 5)
+        T = core.ridge_teacher(X, W @ X, p["lambda_T"], p["nu"], temperature=p["t_T"])
+        S = core.rank_student(T, X, 2, lam=p["lambda_S"], soft_noise=p["tau"],
+                              temperature=p["t_S"])
+        Sc = core.MatrixNormal(p["c"] * S.mean, S.col_cov)
+        res = core.divergence(Sc, T, X, soft_noise=p["tau"], kind=kind, rank=2)
+        assert_parts_close(got, dict(total=res.total, bias=res.bias, variance=res.variance,
+                                     rank=res.rank))
+        checked += 1
+    assert checked >= 2
