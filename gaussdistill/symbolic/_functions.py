@@ -57,11 +57,14 @@ def _np_u_minus_log1p(u):
         out = u - np.log1p(u)
     small = np.abs(u) < _SERIES_CUT
     if np.any(small):
-        us = np.where(small, u, 0.0)
+        us = u[small]  # the series only where it is needed (cheap on large grids)
         acc = np.zeros_like(us)
-        for m in range(_SERIES_TERMS + 1, 1, -1):  # Horner-free sum, smallest terms first
-            acc = acc + (-us) ** m / m
-        out = np.where(small, acc, out)
+        term = us * us
+        for m in range(2, _SERIES_TERMS + 1):  # Σ_{m>=2} (-u)^m / m
+            acc += term / m if m % 2 == 0 else -term / m
+            term = term * us
+        out = np.array(out, copy=True)
+        out[small] = acc
     return out if out.ndim else float(out)
 
 

@@ -192,7 +192,7 @@ def _kl_cov_terms(ratio: Spectral) -> Spectral:
     u = ρ − 1 formed structurally (``cancel`` removes the parts the two covariances share,
     e.g. the τ² of both predictive laws), so tiny divergences keep their relative accuracy
     (see :mod:`._functions`)."""
-    return ratio.apply(lambda x: u_minus_log1p(sp.factor(sp.cancel(x - 1))))
+    return ratio.apply(lambda x: u_minus_log1p(sp.cancel(x - 1)))
 
 
 def _derive(kind, direction, expectation, student, d, rank):
