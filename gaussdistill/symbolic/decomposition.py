@@ -22,7 +22,10 @@ each mode: exact for full-rank students; for rank-r students the truncation is r
 by the projection on the *oracle subspace* span(u_1..u_r) (MATH 2.4).  The resulting
 ``rank`` is an upper bound on E[rank] (Eckart–Young per realisation), with equality at
 ν = 0; ``bias``/``total`` are then the exact expectations for the oracle-subspace
-student, which coincides with the data-driven student at ν = 0.
+student, which coincides with the data-driven student at ν = 0.  They bound the
+data-driven student's expected total for K̄ with λ_S = 0 (its truncation is then the
+Eckart-Young optimum in the K̄ metric; tested); in general they are the oracle values,
+not proven bounds (in the Monte Carlo tests the data-driven totals were lower).
 """
 from __future__ import annotations
 
