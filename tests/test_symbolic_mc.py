@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from gaussdistill.symbolic import aligned_decomposition, generalization_gaps
-from test_symbolic_oracle import aligned_instance, dense_parts, dense_student, dense_teacher, psd_sqrt
+from test_symbolic_oracle import aligned_instance, dense_parts, dense_student, psd_sqrt
 
 Z = 4.0
 P = dict(k=4, nu=0.8, tau=0.9, lambda_T=0.7, lambda_S=0.4, t_T=0.8, t_S=0.5,
@@ -41,7 +41,6 @@ def batch_model(p, r, n_draws, seed, n=6, oracle=False, m=None):
     if r >= d:
         M_S = W_hat
     elif oracle:  # projection on span(u_1..u_r): u_j = W v_j / w_j, top-r after ordering
-        _, Vt_unused = None, None
         U_full, sv, Vt = np.linalg.svd(W, full_matrices=False)
         Pr = U_full[:, :r] @ U_full[:, :r].T
         M_S = Pr @ W_hat

@@ -30,7 +30,7 @@ not proven bounds (in the Monte Carlo tests the data-driven totals were lower).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
