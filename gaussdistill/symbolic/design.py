@@ -260,7 +260,9 @@ def optimal_rank(values, objective="risk", *, price=0.0, direction="student||tea
     plus ``price``.  For a divergence objective, gain_j = total(j-1) − total(j) and
     cost_j = ``price`` (a cost per unit of rank, e.g. parameters).  Rank-r expressions
     use the oracle subspace when ν > 0 (see :func:`aligned_decomposition`), and the
-    spectra must be ordered (checked).
+    spectra must be ordered (checked).  The step r = d − 1 → d also switches from the
+    oracle projection (noise in r output directions) to the exact full-rank student
+    (noise in all k directions), so its cost includes (k − d + 1) noise directions.
     """
     values, d = _prepare(values, d, None)
     exprs, objs = [], []
