@@ -1,4 +1,4 @@
-"""Command line: ``gaussdistill example`` and ``gaussdistill evaluate``.
+"""Command line: ``gaussdistill example``, ``gaussdistill evaluate`` and ``gaussdistill derive``.
 
 Errors in the input end with a one-line message on stderr naming the argument and
 what would be valid, and exit status 2 — never a traceback.
@@ -149,6 +149,30 @@ def _cmd_evaluate(args, out):
     _print_rows(rows, header, args.json, out)
 
 
+def _cmd_derive(args, out):
+    from . import symbolic
+
+    kinds = args.kind or KINDS
+    directions = args.direction or DIRECTIONS[:1]
+    decs = [symbolic.aligned_decomposition(kind, direction, expectation=not args.noiseless,
+                                           student=args.student, d=args.d, rank=args.rank)
+            for kind in kinds for direction in directions]
+    if args.out:
+        for path in symbolic.export_latex(decs, args.out):
+            out.write(f"wrote {path}\n")
+        return
+    for dec in decs:
+        out.write(f"% {dec!r}\n")
+        if args.steps:
+            out.write(dec.derivation() + "\n")
+        if args.latex:
+            out.write(dec.latex() + "\n\n")
+            continue
+        for part in ("variance", "bias", "rank", "total"):
+            out.write(f"{part} = {getattr(dec, part)}\n")
+        out.write("\n")
+
+
 def _positive_int(text):
     try:
         value = int(text)
@@ -203,6 +227,20 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("input", help="file with arrays X (d×n) and Y (k×n): .npz, or JSON of nested lists")
     _add_model_options(ev, False)
     ev.set_defaults(handler=_cmd_evaluate)
+    de = sub.add_parser("derive", help="derive the closed-form decomposition in the aligned spectral model (sympy)")
+    de.add_argument("--kind", action="append", choices=KINDS, help="divergence kind (repeatable; default all)")
+    de.add_argument("--direction", action="append", choices=DIRECTIONS,
+                    help="KL direction (repeatable; default student||teacher)")
+    de.add_argument("--d", type=_positive_int, default=2, help="number of modes d (default 2)")
+    de.add_argument("--rank", type=_nonneg_int, default=None, help="student rank r (default: full rank)")
+    de.add_argument("--student", choices=("population", "shrinkage", "sampled"), default="population",
+                    help="student model (default population)")
+    de.add_argument("--noiseless", action="store_true",
+                    help="noiseless labels Y = W⋆X instead of the expectation over the label noise")
+    de.add_argument("--latex", action="store_true", help="print LaTeX (an align of the decomposition)")
+    de.add_argument("--steps", action="store_true", help="print the recorded derivation steps")
+    de.add_argument("--out", default=None, help="write a .tex snippet here and a standalone document beside it")
+    de.set_defaults(handler=_cmd_derive)
     return parser
 
 
@@ -216,5 +254,8 @@ def main(argv=None) -> int:
         return 0
     except GaussDistillError as exc:
         print(f"gaussdistill: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # e.g. --out in a folder that does not exist
+        print(f"gaussdistill: error: cannot write {exc.filename!r}: {exc.strerror}", file=sys.stderr)
         return 2
     return 0
