@@ -172,6 +172,23 @@ class MpmathBackend:
 FLOAT64 = Float64Backend()
 
 
+class DiagonalWhitener:
+    r"""W = diag(scale), applied by scaling (``M @ W`` and :meth:`sandwich`), never a d×d matrix."""
+
+    __array_ufunc__ = None   # let ``ndarray @ DiagonalWhitener`` call __rmatmul__
+
+    def __init__(self, scale):
+        self.scale = scale
+        self.shape = (len(scale), len(scale))
+
+    def __rmatmul__(self, mat):
+        return mat * self.scale[None, :]
+
+    def sandwich(self, sym):
+        """Wᵀ S W."""
+        return sym * self.scale[:, None] * self.scale[None, :]
+
+
 @dataclass(frozen=True)
 class PSDFactor:
     r"""Eigen-factor :math:`C = Q \operatorname{diag}(w) Q^T` of a PSD matrix, with one rank rule.
