@@ -113,7 +113,8 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64):
     mean_part, rank_part, bias_part, rank_used
     """
     k, m = teacher_w.shape
-    student_rank = numerical_rank(xp.svdvals(student_w), student_w.shape)
+    student_sv = xp.svdvals(student_w)
+    student_rank = numerical_rank(student_sv, student_w.shape)
     if rank is None:
         rank = student_rank
     elif rank < student_rank:
@@ -133,9 +134,13 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64):
     misfit = student_w - top
     bias = _half_sq_norm(misfit) - _inner(misfit, tail)
     # Rounding in T̃ − [T̃]_r is ~eps·‖T̃‖, so the bias is known to ±eps·‖T̃‖·‖S̃ − [T̃]_r‖;
-    # e.g. S̃ = T̃ gives −½‖computed tail‖² ≈ −1e-32 instead of 0.
-    eps = FLOAT64.eps if xp is FLOAT64 else float(xp.eps)
+    # e.g. S̃ = T̃ gives −½‖computed tail‖² ≈ −1e-32 instead of 0. The student's singular
+    # values below the rank cutoff are float64 rounding noise that the rank rule counts as
+    # 0, yet they enter the mean part: they can push the bias below 0 by Σ of their squares
+    # (S̃ = T̃ with a 1e-15 σ₂: bias −1e-30). eps is float64's: the inputs are float64.
+    eps = FLOAT64.eps
     floor = 8 * eps * float(_half_sq_norm(teacher_w) * 2) ** 0.5 * float(_half_sq_norm(misfit) * 2) ** 0.5
+    floor += float(sum(x * x for x in student_sv[student_rank:]))
     return mean_part, rank_part, _clip_rounding(bias, mean_part, floor), rank
 
 
@@ -150,7 +155,7 @@ def _inner(a, b):
 def _clip_rounding(bias, scale, floor=0.0):
     """Clip a bias that is negative only by rounding (1e-8 of the mean part, or ``floor``) to 0."""
     if bias < 0 and abs(float(bias)) <= max(1e-8 * float(scale), floor, 1e-300):
-        return 0 * bias
+        return 0 * abs(bias)   # +0.0, not -0.0
     return bias
 
 
