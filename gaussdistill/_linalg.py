@@ -34,11 +34,14 @@ RANK_RTOL = 1e6 * np.finfo(float).eps
 COND_WARN = 1e8
 
 
-def u_minus_log1p(u: np.ndarray) -> np.ndarray:
+def u_minus_log1p(u: np.ndarray, one_plus_u: np.ndarray | None = None) -> np.ndarray:
     r"""Elementwise :math:`f(u) = u - \log(1 + u) \ge 0` for :math:`u > -1`, without cancellation.
 
     For small |u| the direct difference loses all digits (both terms are ~u while the
     result is ~u²/2), so there the series :math:`\sum_{j\ge2} (-u)^j / j` is summed.
+    ``one_plus_u``, when the caller has the ratio 1 + u directly (a quotient of two
+    variances), is used away from 0 as :math:`(1+u) - 1 - \ln(1+u)`: it keeps ratios such as
+    1e-136 that 1 + u would round to 0.
     """
     u = np.asarray(u, dtype=float)
     out = np.empty_like(u)
@@ -49,9 +52,13 @@ def u_minus_log1p(u: np.ndarray) -> np.ndarray:
     for j in range(_SERIES_TERMS + 1, 1, -1):
         acc = 1.0 / j - us * acc
     out[small] = us * us * acc
-    ub = u[~small]
     with np.errstate(divide="ignore"):
-        out[~small] = ub - np.log1p(ub)
+        if one_plus_u is None:
+            ub = u[~small]
+            out[~small] = ub - np.log1p(ub)
+        else:
+            rb = np.asarray(one_plus_u, dtype=float)[~small]
+            out[~small] = (rb - 1.0) - np.log(rb)
     return out
 
 
@@ -82,8 +89,8 @@ class Float64Backend:
     def log(self, x):
         return np.log(x)
 
-    def u_minus_log1p(self, u):
-        return u_minus_log1p(u)
+    def u_minus_log1p(self, u, one_plus_u=None):
+        return u_minus_log1p(u, one_plus_u)
 
     def scalar(self, x):
         return float(x)
@@ -157,7 +164,7 @@ class MpmathBackend:
     def log(self, x):
         return self._log(x).astype(object)
 
-    def u_minus_log1p(self, u):
+    def u_minus_log1p(self, u, one_plus_u=None):
         # The working precision absorbs the cancellation: evaluate with extra digits.
         with mpmath.extradps(self.dps):
             return self._fn(u).astype(object)

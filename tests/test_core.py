@@ -396,3 +396,19 @@ def test_conditioning_warning_where_float64_cannot_meet_the_target(dim, expect_w
         assert "condition number 1e+07" in str(flagged[0].message) and "precision=50" in str(flagged[0].message)
     # exact: KL(N(0, cA) ‖ N(0, A)) = (dim/2)(c − 1 − ln c)
     assert kl == pytest.approx(dim / 2 * (0.01 - math.log1p(0.01)), rel=1e-6)
+
+
+def test_extreme_variance_ratio_stays_finite_and_exact():
+    # X = 8.7e-69 makes A_S = s ≈ 7.6e-137 (λ_S = 0): the K^W variance ratio is ~1e136 one
+    # way and ~1e-136 the other; 1 + u rounds to 0 in the reverse direction unless the
+    # ratio itself is used. Reference: ½(ρ − 1 − ln ρ) in mpmath from the same inputs.
+    import mpmath
+
+    X = np.array([[8.72697927e-69]])
+    teacher = gd.ridge_teacher(X, np.zeros((1, 1)), 1.0, 1.0, 0.7)
+    student = gd.rank_student(teacher, X, 0, lam=0.0, soft_noise=1.0, temperature=1.3)
+    s = mpmath.mpf(X[0, 0]) ** 2
+    w_s, w_t = mpmath.mpf(1.3) / s, mpmath.mpf(0.7) / (s + 1)
+    for direction, rho in (("student||teacher", w_s / w_t), ("teacher||student", w_t / w_s)):
+        res = gd.divergence(student, teacher, X, 1.0, "weight", direction)
+        assert res.total == pytest.approx(float((rho - 1 - mpmath.log(rho)) / 2), rel=1e-12)
