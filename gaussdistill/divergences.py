@@ -31,7 +31,7 @@ from ._linalg import COND_WARN, FLOAT64, DiagonalWhitener, MpmathBackend, PSDFac
 from ._validate import as_choice, as_count, as_matrix, as_rank, as_scalar
 from .decomposition import DivergenceResult, mean_decomposition
 from .errors import ConditioningWarning, GaussDistillError
-from .kernels import DesignSpectrum, MatrixNormal, SoftLabelLaw, spectrum_for
+from .kernels import MatrixNormal, SoftLabelLaw, row_space_map
 
 KINDS = ("predictive", "convexity", "weight")
 DIRECTIONS = ("student||teacher", "teacher||student")
@@ -430,19 +430,18 @@ def _dense_cov(law, xp):
 def _predictive_reduced(student, teacher, X, tau, forward, xp, kind):
     r"""Both predictive laws in the row space of X.
 
-    With X Xᵀ = U diag(s) Uᵀ and G = U diag(√s): M X ↦ M G (k×d) and
+    With X = G Qᵀ (Q orthonormal columns; G = U diag(√s) from X Xᵀ = U diag(s) Uᵀ, or Rᵀ
+    from a thin QR for an ill-conditioned X, see ``row_space_map``): M X ↦ M G (k×d) and
     Xᵀ Σ X ↦ C = Gᵀ Σ G (d×d); V = τ² I + C there and τ² I on the complement, where the
     two laws agree. Returns the coordinates and tr(C_S) + tr(C_T) (for K̄).
     """
     if xp is FLOAT64:
-        spec = spectrum_for(X, teacher, student)
-        s, vecs = spec.s, spec.vectors
+        G, vecs, s = row_space_map(X, teacher, student)
     else:
         xm = xp.asarray(X)
         s, vecs = xp.eigh(xm @ xm.T)
         s = np.array([x if x > 0 else 0 * x for x in s], dtype=object)
-    root_s = xp.sqrt(s)
-    G = vecs * root_s[None, :]
+        G = vecs * xp.sqrt(s)[None, :]
     a, b = _laws(student, teacher, forward)
     reduced = {}
     for role, law in (("a", a), ("b", b)):
@@ -519,4 +518,4 @@ def _identity(m, xp):
     return eye
 
 
-__all__ = ["kl_matrix_normal", "divergence", "KLValue", "KINDS", "DIRECTIONS", "DesignSpectrum"]
+__all__ = ["kl_matrix_normal", "divergence", "KLValue", "KINDS", "DIRECTIONS"]

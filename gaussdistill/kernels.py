@@ -42,18 +42,8 @@ class DesignSpectrum:
 
     @classmethod
     def of(cls, X: np.ndarray) -> "DesignSpectrum":
-        gram = X @ X.T
-        if not np.all(np.isfinite(gram)):
-            raise GaussDistillError(
-                f"X is too large for float64: X X^T overflows (max |X| = {np.max(np.abs(X)):.3g}); "
-                f"rescale X (and the ridge lam by the square of the same factor)")
-        s, vectors = np.linalg.eigh(gram)
-        tol = max(X.shape) * np.finfo(float).eps * max(float(s[-1]), 0.0) if s.size else 0.0
-        s = np.where(s > tol, s, 0.0)
-        kept = s[s > 0]
-        if kept.size >= 2 and kept[-1] > SVD_COND * kept[0]:
-            return cls._of_svd(X)
-        return cls(X, s, vectors)
+        s, vectors, ill_conditioned = _gram_eigh(X)
+        return cls._of_svd(X) if ill_conditioned else cls(X, s, vectors)
 
     @classmethod
     def _of_svd(cls, X: np.ndarray) -> "DesignSpectrum":
@@ -100,6 +90,39 @@ class DesignSpectrum:
                 f"X X^T + {name} I has an eigenvalue too small for float64 ({np.min(a):.3g}: its inverse "
                 f"overflows); rescale X or pass {name} > 0")
         return inv
+
+
+def _gram_eigh(X: np.ndarray):
+    """(s, U, ill_conditioned) from eigh(X Xᵀ); s ascending, rounding noise clipped to 0."""
+    gram = X @ X.T
+    if not np.all(np.isfinite(gram)):
+        raise GaussDistillError(
+            f"X is too large for float64: X X^T overflows (max |X| = {np.max(np.abs(X)):.3g}); "
+            f"rescale X (and the ridge lam by the square of the same factor)")
+    s, vectors = np.linalg.eigh(gram)
+    tol = max(X.shape) * np.finfo(float).eps * max(float(s[-1]), 0.0) if s.size else 0.0
+    s = np.where(s > tol, s, 0.0)
+    kept = s[s > 0]
+    return s, vectors, bool(kept.size >= 2 and kept[-1] > SVD_COND * kept[0])
+
+
+def row_space_map(X: np.ndarray, *kernels):
+    r"""A d×ρ matrix G with X = G Qᵀ for some Q with orthonormal columns, and its eigen-data.
+
+    Then M X = (M G) Qᵀ and Xᵀ Σ X = Q (Gᵀ Σ G) Qᵀ: the predictive laws live in ρ ≤ d
+    coordinates. Returns ``(G, U, s)`` with G = U diag(√s) from the Gram eigendecomposition
+    (reused from a kernel built on X when there is one), or ``(Rᵀ, None, None)`` from a thin
+    QR Xᵀ = Q R when X Xᵀ is ill-conditioned and no cached spectrum exists: the QR does not
+    square cond(X) and costs less than the SVD the kernels use for that case.
+    """
+    for kernel in kernels:
+        spec = getattr(kernel, "spectrum", None)
+        if spec is not None and spec.matches(X):
+            return spec.vectors * np.sqrt(spec.s)[None, :], spec.vectors, spec.s
+    s, vectors, ill_conditioned = _gram_eigh(X)
+    if ill_conditioned:
+        return np.linalg.qr(X.T, mode="r").T, None, None
+    return vectors * np.sqrt(s)[None, :], vectors, s
 
 
 def spectrum_for(X: np.ndarray, *kernels) -> DesignSpectrum:

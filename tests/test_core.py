@@ -412,3 +412,24 @@ def test_extreme_variance_ratio_stays_finite_and_exact():
     for direction, rho in (("student||teacher", w_s / w_t), ("teacher||student", w_t / w_s)):
         res = gd.divergence(student, teacher, X, 1.0, "weight", direction)
         assert res.total == pytest.approx(float((rho - 1 - mpmath.log(rho)) / 2), rel=1e-12)
+
+
+@pytest.mark.parametrize("direction", gd.DIRECTIONS)
+def test_cold_kernels_on_an_ill_conditioned_design_match_mpmath(direction):
+    # Hand-built laws carry no cached spectrum: with cond(X Xᵀ) = 1e8 the row-space map is
+    # a thin QR of Xᵀ (no squaring of cond X). Reference: the same inputs at 50 digits.
+    rng = np.random.default_rng(19)
+    d, n, k = 5, 12, 3
+    left = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    right = np.linalg.qr(rng.standard_normal((n, d)))[0]
+    X = (left * np.logspace(0, -4, d)) @ right.T
+    Y = rng.standard_normal((k, d)) @ X + 0.3 * rng.standard_normal((k, n))
+    teacher = gd.ridge_teacher(X, Y, 1e-3, 0.3, 1.0)
+    student = gd.rank_student(teacher, X, 2, lam=1e-2, temperature=0.5)
+    cold_t = gd.MatrixNormal(teacher.mean, teacher.col_cov)
+    cold_s = gd.MatrixNormal(student.mean, student.col_cov)
+    for kind in ("predictive", "convexity"):
+        lo = gd.divergence(cold_s, cold_t, X, 0.3, kind, direction, rank=2)
+        hi = gd.divergence(cold_s, cold_t, X, 0.3, kind, direction, rank=2, precision=50)
+        assert lo.total == pytest.approx(float(hi.total), rel=1e-9)
+        assert lo.variance == pytest.approx(float(hi.variance), rel=1e-9, abs=1e-12 * lo.total)
