@@ -173,27 +173,24 @@ def _cmd_derive(args, out):
         out.write("\n")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _int_at_least(minimum: int, what: str):
+    """An argparse type: an integer >= ``minimum`` (``what`` names it in the error)."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+    return parse
 
 
-def _nonneg_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+_positive_int = _int_at_least(1, "a positive integer")
+_nonneg_int = _int_at_least(0, "an integer >= 0")
 
 
-def _add_model_options(p, example):
+def _add_model_options(p):
     p.add_argument("--rank", type=_nonneg_int, default=2, help="student rank r (default 2)")
     p.add_argument("--noise", type=float, default=0.5, help="label noise ν > 0 (default 0.5)")
     p.add_argument("--soft-noise", type=float, default=None, help="soft-label noise τ > 0 (default ν)")
@@ -221,11 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--d", type=_positive_int, default=8, help="input dimension d (default 8)")
     ex.add_argument("--n", type=_positive_int, default=200, help="sample size n (default 200)")
     ex.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
-    _add_model_options(ex, True)
+    _add_model_options(ex)
     ex.set_defaults(handler=_cmd_example)
     ev = sub.add_parser("evaluate", help="decompose the divergences for your data X, Y (.npz or .json)")
     ev.add_argument("input", help="file with arrays X (d×n) and Y (k×n): .npz, or JSON of nested lists")
-    _add_model_options(ev, False)
+    _add_model_options(ev)
     ev.set_defaults(handler=_cmd_evaluate)
     de = sub.add_parser("derive", help="derive the closed-form decomposition in the aligned spectral model (sympy)")
     de.add_argument("--kind", action="append", choices=KINDS, help="divergence kind (repeatable; default all)")
