@@ -115,12 +115,7 @@ def _kernels(D: Derivation, expectation, student, rank):
     XXt = D.gram()
     D.record("Aligned design", r"X X^{\top} = V \operatorname{diag}(s) V^{\top}", XXt.generic,
              r"\text{eig}_j(X X^{\top})")
-    A_T = XXt + D.identity("V").scale(lT)
-    D.record("Teacher ridge matrix", r"A_T = X X^{\top} + \lambda_T I_d", A_T.generic,
-             r"\text{eig}_j(A_T)")
-    Sigma_T = A_T.inv().scale(tT * nu**2)
-    D.record("Teacher column covariance", r"\Sigma_T = t_T \nu^{2} A_T^{-1}", Sigma_T.generic,
-             r"\text{eig}_j(\Sigma_T)")
+    A_T, Sigma_T = _ridge_kernel(D, XXt, "Teacher", "T", lT, tT * nu**2, r"\nu")
     # Y Xᵀ v_j = W⋆ X Xᵀ v_j + ν E Xᵀ v_j = w_j s_j u_j + ν sqrt(s_j) G_j, G_j = E q_j.
     noise = tuple(nu * sp.sqrt(s) for s in XXt.modes) if expectation else (sp.Integer(0),) * (d + 1)
     w_all = tuple(S.w) + (S.w_j,)
@@ -139,12 +134,7 @@ def _kernels(D: Derivation, expectation, student, rank):
              note=f"eigenvalue tau^2 = {sp.sstr(V_T.rest)} on the (n-d)-dim complement")
 
     # ---- student (population mode) ------------------------------------------------
-    A_S = XXt + D.identity("V").scale(lS)
-    D.record("Student ridge matrix", r"A_S = X X^{\top} + \lambda_S I_d", A_S.generic,
-             r"\text{eig}_j(A_S)")
-    Sigma_S = A_S.inv().scale(tS * tau**2)
-    D.record("Student column covariance", r"\Sigma_S = t_S \tau^{2} A_S^{-1}", Sigma_S.generic,
-             r"\text{eig}_j(\Sigma_S)")
+    A_S, Sigma_S = _ridge_kernel(D, XXt, "Student", "S", lS, tS * tau**2, r"\tau")
     V_S = D.identity("Q").scale(tau**2) + D.conj_out(Sigma_S)
     D.record("Student predictive column covariance",
              r"V_S = \tau^{2} I_n + X^{\top} \Sigma_S X", V_S.generic, r"\text{eig}_j(V_S)")
@@ -196,6 +186,17 @@ def _kl_cov_terms(ratio: Spectral) -> Spectral:
     e.g. the τ² of both predictive laws), so tiny divergences keep their relative accuracy
     (see :mod:`._functions`)."""
     return ratio.apply(lambda x: u_minus_log1p(sp.cancel(x - 1)))
+
+
+def _ridge_kernel(D: Derivation, XXt, who: str, sub: str, lam, scale, noise_tex: str):
+    """Record A = X Xᵀ + λ I and Σ = t·noise²·A⁻¹ of the teacher (sub "T") or student ("S")."""
+    A = XXt + D.identity("V").scale(lam)
+    D.record(f"{who} ridge matrix", rf"A_{sub} = X X^{{\top}} + \lambda_{sub} I_d", A.generic,
+             rf"\text{{eig}}_j(A_{sub})")
+    Sigma = A.inv().scale(scale)
+    D.record(f"{who} column covariance", rf"\Sigma_{sub} = t_{sub} {noise_tex}^{{2}} A_{sub}^{{-1}}",
+             Sigma.generic, rf"\text{{eig}}_j(\Sigma_{sub})")
+    return A, Sigma
 
 
 def _derive(kind, direction, expectation, student, d, rank):
