@@ -188,6 +188,16 @@ def _kl_cov_terms(ratio: Spectral) -> Spectral:
     return ratio.apply(lambda x: u_minus_log1p(sp.cancel(x - 1)))
 
 
+def _kl_covariance_part(first: Spectral, second: Spectral, k):
+    """(ρ, φ terms, per-mode parts, generic part, display form) of
+    (k/2)[tr(B⁻¹A) − m − ln det(B⁻¹A)] with ρ = B⁻¹A per mode, A = ``first``, B = ``second``."""
+    ratio = second.inv() @ first
+    f = _kl_cov_terms(ratio)
+    rho = sp.factor(ratio.generic)
+    return (ratio, f, tuple(k / 2 * t for t in f.concrete), k / 2 * f.generic,
+            k / 2 * (rho - 1 - sp.log(rho)))
+
+
 def _ridge_kernel(D: Derivation, XXt, who: str, sub: str, lam, scale, noise_tex: str):
     """Record A = X Xᵀ + λ I and Σ = t·noise²·A⁻¹ of the teacher (sub "T") or student ("S")."""
     A = XXt + D.identity("V").scale(lam)
@@ -213,12 +223,7 @@ def _derive(kind, direction, expectation, student, d, rank):
     if kind == "predictive":
         V_first, V_second = (V_T, V_S) if reverse else (V_S, V_T)
         metric = D.conj_in(V_second.inv())
-        ratio = V_second.inv() @ V_first
-        f = _kl_cov_terms(ratio)
-        var_terms = tuple(k / 2 * t for t in f.concrete)
-        var_generic = k / 2 * f.generic
-        rho = sp.factor(ratio.generic)
-        var_display = k / 2 * (rho - 1 - sp.log(rho))
+        ratio, f, var_terms, var_generic, var_display = _kl_covariance_part(V_first, V_second, k)
         rest = sp.simplify(k / 2 * (S.n - d) * f.rest)
         name2 = "V_S" if reverse else "V_T"
         name1 = "V_T" if reverse else "V_S"
@@ -251,12 +256,7 @@ def _derive(kind, direction, expectation, student, d, rank):
                  metric.generic, r"\Gamma_j")
     else:  # weight
         S_first, S_second = (Sigma_T, Sigma_S) if reverse else (Sigma_S, Sigma_T)
-        ratio = S_second.inv() @ S_first
-        f = _kl_cov_terms(ratio)
-        var_terms = tuple(k / 2 * t for t in f.concrete)
-        var_generic = k / 2 * f.generic
-        rho = sp.factor(ratio.generic)
-        var_display = k / 2 * (rho - 1 - sp.log(rho))
+        _, _, var_terms, var_generic, var_display = _kl_covariance_part(S_first, S_second, k)
         n2 = r"\Sigma_S" if reverse else r"\Sigma_T"
         n1 = r"\Sigma_T" if reverse else r"\Sigma_S"
         D.record("Covariance part",
