@@ -70,7 +70,7 @@ class DesignSpectrum:
         return int(np.count_nonzero(self.s))
 
     def matches(self, X: np.ndarray) -> bool:
-        return X is self.design or (X.shape == self.design.shape and np.array_equal(X, self.design))
+        return same_design(X, self.design)
 
     def ridge_inverse_eigs(self, lam: float, name: str) -> np.ndarray:
         r"""Eigenvalues :math:`1/(s_j + \lambda)` of :math:`A^{-1} = (X X^T + \lambda I)^{-1}`.
@@ -90,6 +90,11 @@ class DesignSpectrum:
                 f"X X^T + {name} I has an eigenvalue too small for float64 ({np.min(a):.3g}: its inverse "
                 f"overflows); rescale X or pass {name} > 0")
         return inv
+
+
+def same_design(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two design matrices are the same (identical object, or equal entries)."""
+    return a is b or (a.shape == b.shape and np.array_equal(a, b))
 
 
 def _gram_eigh(X: np.ndarray):
@@ -115,10 +120,9 @@ def row_space_map(X: np.ndarray, *kernels):
     QR Xᵀ = Q R when X Xᵀ is ill-conditioned and no cached spectrum exists: the QR does not
     square cond(X) and costs less than the SVD the kernels use for that case.
     """
-    for kernel in kernels:
-        spec = getattr(kernel, "spectrum", None)
-        if spec is not None and spec.matches(X):
-            return spec.vectors * np.sqrt(spec.s)[None, :], spec.vectors, spec.s
+    spec = _cached_spectrum(X, kernels)
+    if spec is not None:
+        return spec.vectors * np.sqrt(spec.s)[None, :], spec.vectors, spec.s
     s, vectors, ill_conditioned = _gram_eigh(X)
     if ill_conditioned:
         return np.linalg.qr(X.T, mode="r").T, None, None
@@ -127,11 +131,17 @@ def row_space_map(X: np.ndarray, *kernels):
 
 def spectrum_for(X: np.ndarray, *kernels) -> DesignSpectrum:
     """The Gram spectrum of X, reused from a kernel built on the same design if any."""
+    spec = _cached_spectrum(X, kernels)
+    return DesignSpectrum.of(X) if spec is None else spec
+
+
+def _cached_spectrum(X: np.ndarray, kernels) -> DesignSpectrum | None:
+    """The spectrum of a kernel built on this very design, or None."""
     for kernel in kernels:
         spec = getattr(kernel, "spectrum", None)
         if spec is not None and spec.matches(X):
             return spec
-    return DesignSpectrum.of(X)
+    return None
 
 
 # --------------------------------------------------------------------------- law
