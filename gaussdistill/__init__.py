@@ -29,15 +29,33 @@ __all__ = [
     "MatrixNormal", "kl_matrix_normal", "ridge_teacher", "soft_labels", "rank_student",
     "divergence", "DivergenceResult", "KLValue", "KINDS", "DIRECTIONS", "example_problem",
     "GaussDistillError", "GaussDistillWarning", "ConditioningWarning", "symbolic",
+    "CaseStudy", "simulate", "simulate_pipeline", "sweep", "estimate_kl", "bounds",
+    "LogisticSetting", "report", "plotting",
 ]
+
+# Heavy or optional parts are imported on first use (sympy, pandas, matplotlib, dask):
+# ``import gaussdistill`` stays light. name -> (module, attribute or None for the module).
+_LAZY = {
+    "symbolic": (".symbolic", None),
+    "bounds": (".bounds", None),
+    "report": (".report", None),
+    "plotting": (".report.plots", None),
+    "CaseStudy": (".linear_gaussian.case_study", "CaseStudy"),
+    "simulate": (".simulate", "simulate"),
+    "simulate_pipeline": (".simulate", "simulate_pipeline"),
+    "sweep": (".simulate.sweep", "sweep"),
+    "estimate_kl": (".estimators", "estimate_kl"),
+    "LogisticSetting": (".logistic", "LogisticSetting"),
+}
 
 
 def __getattr__(name):
-    # sympy is heavy: import the symbolic engine only when it is first used.
-    if name == "symbolic":
+    if name in _LAZY:
         import importlib
 
-        module = importlib.import_module(".symbolic", __name__)
-        globals()[name] = module
-        return module
+        module_name, attribute = _LAZY[name]
+        module = importlib.import_module(module_name, __name__)
+        value = module if attribute is None else getattr(module, attribute)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'gaussdistill' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""The linear-Gaussian case study: design, kernels, divergences, decomposition, exact bounds."""
