@@ -18,13 +18,8 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
+from ._numerics.special import SERIES_CUTOFF, u_minus_log1p, u_minus_log1p_mp_array
 from .errors import GaussDistillError
-
-# Series for u - log1p(u) = sum_{j>=2} (-u)^j / j, used where the direct difference
-# cancels. With |u| < SERIES_CUTOFF, 12 terms leave a truncation error below
-# |u|^13/13 / (u^2/2) < 1e-22 relative.
-SERIES_CUTOFF = 1e-2
-_SERIES_TERMS = 12
 
 # Rank cutoff: eigenvalues below RANK_RTOL * max|eigenvalue| count as zero
 # (SciPy's multivariate_normal rule for float64: 1e6 * eps).
@@ -32,34 +27,6 @@ RANK_RTOL = 1e6 * np.finfo(float).eps
 
 # Condition number above which float64 results are flagged (ConditioningWarning).
 COND_WARN = 1e8
-
-
-def u_minus_log1p(u: np.ndarray, one_plus_u: np.ndarray | None = None) -> np.ndarray:
-    r"""Elementwise :math:`f(u) = u - \log(1 + u) \ge 0` for :math:`u > -1`, without cancellation.
-
-    For small |u| the direct difference loses all digits (both terms are ~u while the
-    result is ~u²/2), so there the series :math:`\sum_{j\ge2} (-u)^j / j` is summed.
-    ``one_plus_u``, when the caller has the ratio 1 + u directly (a quotient of two
-    variances), is used away from 0 as :math:`(1+u) - 1 - \ln(1+u)`: it keeps ratios such as
-    1e-136 that 1 + u would round to 0.
-    """
-    u = np.asarray(u, dtype=float)
-    out = np.empty_like(u)
-    small = np.abs(u) < SERIES_CUTOFF
-    us = u[small]
-    # Horner evaluation of sum_{j=2}^{J} (-1)^j u^j / j = u^2 * sum_{j=2}^{J} (-u)^{j-2} / j.
-    acc = np.zeros_like(us)
-    for j in range(_SERIES_TERMS + 1, 1, -1):
-        acc = 1.0 / j - us * acc
-    out[small] = us * us * acc
-    with np.errstate(divide="ignore"):
-        if one_plus_u is None:
-            ub = u[~small]
-            out[~small] = ub - np.log1p(ub)
-        else:
-            rb = np.asarray(one_plus_u, dtype=float)[~small]
-            out[~small] = (rb - 1.0) - np.log(rb)
-    return out
 
 
 class Float64Backend:
@@ -114,7 +81,6 @@ class MpmathBackend:
         self._mpf = np.frompyfunc(mpmath.mpf, 1, 1)
         self._sqrt = np.frompyfunc(mpmath.sqrt, 1, 1)
         self._log = np.frompyfunc(mpmath.log, 1, 1)
-        self._fn = np.frompyfunc(lambda x: x - mpmath.log1p(x), 1, 1)
 
     @property
     def eps(self):
@@ -165,9 +131,7 @@ class MpmathBackend:
         return self._log(x).astype(object)
 
     def u_minus_log1p(self, u, one_plus_u=None):
-        # The working precision absorbs the cancellation: evaluate with extra digits.
-        with mpmath.extradps(self.dps):
-            return self._fn(u).astype(object)
+        return u_minus_log1p_mp_array(u, one_plus_u, self.dps)
 
     def scalar(self, x):
         return mpmath.mpf(x)

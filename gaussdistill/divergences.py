@@ -31,10 +31,9 @@ from ._linalg import COND_WARN, FLOAT64, DiagonalWhitener, MpmathBackend, PSDFac
 from ._validate import as_choice, as_count, as_matrix, as_rank, as_scalar
 from .decomposition import DivergenceResult, mean_decomposition
 from .errors import ConditioningWarning, GaussDistillError
+from .vocabulary import DIRECTIONS, KINDS
 from .kernels import MatrixNormal, SoftLabelLaw, row_space_map, same_design
 
-KINDS = ("predictive", "convexity", "weight")
-DIRECTIONS = ("student||teacher", "teacher||student")
 # Relative size of a component outside a support below which it counts as inside.
 SUPPORT_RTOL = 1e-8
 
