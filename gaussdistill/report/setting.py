@@ -1,0 +1,228 @@
+r"""One teacher/student setting of the linear-Gaussian case study, and its safe parsing.
+
+A setting is a flat table of numbers and names (docs/mathematics.md §2.1):
+
+======================  =========================================  ==========
+key                     meaning                                    default
+======================  =========================================  ==========
+``k``, ``d``, ``n``     output dim., input dim., sample size       6, 8, 200
+``rank``                student rank :math:`r` (0 … min(k, d))      2
+``noise``               label noise :math:`\nu > 0`                 0.5
+``soft_noise``          soft-label noise :math:`\tau > 0`           = ν
+``teacher_lam``         teacher ridge :math:`\lambda_T \ge 0`       1.0
+``student_lam``         student ridge :math:`\lambda_S \ge 0`       0.5
+``teacher_temperature`` :math:`t_T \ge 0` (1: exact posterior)      1.0
+``student_temperature`` :math:`t_S \ge 0`                           1.0
+``student``             ``"population"``, ``"sampled"``,            population
+                        ``"shrinkage"``
+``seed``                seed of the design, W⋆ and the data draw    0
+``replicates``          Monte Carlo replicates per simulation       400
+``n_grid``              sample sizes of the bounds-vs-n figure      [25, 50, 100, 200, 400]
+======================  =========================================  ==========
+
+The design is the built-in example's: :math:`W_\star = L\,\mathrm{diag}(1/j)\,R^\top` with
+random orthonormal :math:`L, R`, :math:`X` with i.i.d. standard normal entries, drawn
+from ``seed`` (``gaussdistill.example_problem``).
+
+Files (``.toml`` or ``.json``) are read with :mod:`tomllib` / :mod:`json`: values must be
+numbers, strings from the list above, or lists of integers for ``n_grid``; nothing is
+evaluated. An unknown key or a bad value raises :class:`GaussDistillError` naming the key.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+from dataclasses import dataclass, field
+
+from ..errors import GaussDistillError
+
+__all__ = ["Setting", "DEFAULT_SETTING", "load_setting", "STUDENTS"]
+
+STUDENTS = ("population", "sampled", "shrinkage")
+_INTS = {"k": 1, "d": 1, "n": 1, "rank": 0, "seed": 0, "replicates": 2}
+_POSITIVE = ("noise", "soft_noise")
+_NONNEG = ("teacher_lam", "student_lam", "teacher_temperature", "student_temperature")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A validated setting (see the module docstring for each key); immutable."""
+
+    k: int = 6
+    d: int = 8
+    n: int = 200
+    rank: int = 2
+    noise: float = 0.5
+    soft_noise: float | None = None
+    teacher_lam: float = 1.0
+    student_lam: float = 0.5
+    teacher_temperature: float = 1.0
+    student_temperature: float = 1.0
+    student: str = "population"
+    seed: int = 0
+    replicates: int = 400
+    n_grid: tuple = field(default=(25, 50, 100, 200, 400))
+
+    def __post_init__(self):
+        for key, minimum in _INTS.items():
+            object.__setattr__(self, key, _int(key, getattr(self, key), minimum))
+        for key in _POSITIVE + _NONNEG:
+            value = getattr(self, key)
+            if key == "soft_noise" and value is None:
+                continue
+            object.__setattr__(self, key, _float(key, value, positive=key in _POSITIVE))
+        if not isinstance(self.student, str) or self.student not in STUDENTS:
+            raise GaussDistillError(f"setting key 'student' must be one of {', '.join(STUDENTS)}; "
+                                    f"got {self.student!r}")
+        if self.rank > min(self.k, self.d):
+            raise GaussDistillError(f"setting key 'rank' must be at most min(k, d) = "
+                                    f"{min(self.k, self.d)}; got {self.rank}")
+        grid = self.n_grid
+        if isinstance(grid, (str, bytes)) or not hasattr(grid, "__iter__"):
+            raise GaussDistillError(f"setting key 'n_grid' must be a list of positive integers; "
+                                    f"got {grid!r}")
+        grid = tuple(_int("n_grid", v, 1) for v in grid)
+        if len(grid) < 2 or len(set(grid)) != len(grid):
+            raise GaussDistillError(f"setting key 'n_grid' must hold at least two distinct sample "
+                                    f"sizes; got {list(grid)}")
+        object.__setattr__(self, "n_grid", tuple(sorted(grid)))
+
+    @property
+    def tau(self) -> float:
+        """The soft-label noise τ actually used (ν when ``soft_noise`` is not set)."""
+        return self.noise if self.soft_noise is None else self.soft_noise
+
+    def replace(self, **changes) -> "Setting":
+        """A copy with some keys changed (validated again)."""
+        unknown = sorted(set(changes) - set(KEYS))
+        if unknown:
+            raise GaussDistillError(f"unknown setting key {unknown[0]!r}; valid keys: {', '.join(KEYS)}")
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """The keys and values (``n_grid`` as a list), JSON- and TOML-ready."""
+        out = dataclasses.asdict(self)
+        out["n_grid"] = list(self.n_grid)
+        if out["soft_noise"] is None:
+            del out["soft_noise"]
+        return out
+
+    def problem(self, **changes):
+        """``gaussdistill.example_problem`` for this setting (X, Y, W⋆, teacher, student)."""
+        import gaussdistill as gd
+
+        s = self.replace(**changes) if changes else self
+        return gd.example_problem(k=s.k, d=s.d, n=s.n, rank=s.rank, noise=s.noise,
+                                  soft_noise=s.tau, teacher_lam=s.teacher_lam,
+                                  student_lam=s.student_lam,
+                                  teacher_temperature=s.teacher_temperature,
+                                  student_temperature=s.student_temperature, seed=s.seed)
+
+    def case_study(self, **changes):
+        """``gaussdistill.CaseStudy`` on this setting's design X and W⋆ (exact expectations)."""
+        import gaussdistill as gd
+
+        s = self.replace(**changes) if changes else self
+        p = s.problem()
+        return gd.CaseStudy(p.X, p.w_star, noise=s.noise, soft_noise=s.tau,
+                            teacher_lam=s.teacher_lam, student_lam=s.student_lam,
+                            teacher_temperature=s.teacher_temperature,
+                            student_temperature=s.student_temperature, rank=s.rank,
+                            student=s.student)
+
+
+KEYS = tuple(f.name for f in dataclasses.fields(Setting))
+
+
+def _int(key, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer() and math.isfinite(value):
+            value = int(value)
+        else:
+            try:
+                import numpy as np
+
+                if isinstance(value, np.integer):
+                    return _int(key, int(value), minimum)
+            except ImportError:  # pragma: no cover
+                pass
+            raise GaussDistillError(f"setting key {key!r} must be an integer >= {minimum}; got {value!r}")
+    if value < minimum:
+        raise GaussDistillError(f"setting key {key!r} must be an integer >= {minimum}; got {value}")
+    return value
+
+
+def _float(key, value, positive):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            import numpy as np
+
+            if isinstance(value, (np.integer, np.floating)):
+                return _float(key, float(value), positive)
+        except ImportError:  # pragma: no cover
+            pass
+        raise GaussDistillError(f"setting key {key!r} must be a number; got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        need = "> 0" if positive else ">= 0"
+        raise GaussDistillError(f"setting key {key!r} must be a finite number {need}; got {value!r}")
+    return value
+
+
+def setting_from_mapping(data, source="setting") -> Setting:
+    """A :class:`Setting` from a mapping of keys to numbers/names; unknown keys are errors."""
+    if not isinstance(data, dict):
+        raise GaussDistillError(f"{source} must hold a table of keys and values; got "
+                                f"{type(data).__name__}")
+    for key in data:
+        if key not in KEYS:
+            raise GaussDistillError(f"{source}: unknown setting key {key!r}; valid keys: "
+                                    f"{', '.join(KEYS)}")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            raise GaussDistillError(f"{source}: setting key {key!r} must be a number or a name, "
+                                    f"not a table")
+    try:
+        return Setting(**data)
+    except GaussDistillError as exc:
+        raise GaussDistillError(f"{source}: {exc}") from None
+
+
+def load_setting(path) -> Setting:
+    """Read a setting from a ``.toml`` or ``.json`` file (parsed, never evaluated).
+
+    Raises :class:`GaussDistillError` naming the file and the key for an unknown key, a
+    bad value, or a file that is not valid TOML / JSON.
+    """
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".toml", ".json"):
+        raise GaussDistillError(f"setting file {path!r} must end in .toml or .json")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except FileNotFoundError:
+        raise GaussDistillError(f"setting file {path!r} does not exist") from None
+    except OSError as exc:
+        raise GaussDistillError(f"setting file {path!r} cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+        if ext == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text, parse_constant=float)  # NaN/Infinity: rejected by key below
+    except GaussDistillError:
+        raise
+    except (UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError, JSONDecodeError
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise GaussDistillError(f"setting file {path!r} is not valid {ext[1:].upper()}: {first}") from None
+    return setting_from_mapping(data, source=f"setting file {path!r}")
+
+
+DEFAULT_SETTING = Setting()
