@@ -40,9 +40,9 @@ def test_evaluate_errors():
         dec.evaluate(**P, sigma=1.0)
     with pytest.raises(ValueError, match="length d=3"):
         dec.evaluate(**dict(P, s=[1.0, 2.0]))
-    with pytest.raises(ValueError, match="s: every eigenvalue"):
+    with pytest.raises(ValueError, match="s_3: every eigenvalue"):
         dec.evaluate(**dict(P, s=[3.0, 2.0, -1.0]))
-    with pytest.raises(ValueError, match="tau: must be > 0"):
+    with pytest.raises(ValueError, match="tau=0.0: must be a real number > 0"):
         dec.evaluate(**dict(P, tau=0.0))
     with pytest.raises(ValueError, match="k >= d"):
         dec.evaluate(**dict(P, k=2))

@@ -8,6 +8,7 @@ them to hold for a derivation step.  The LaTeX names are what papers write
 from __future__ import annotations
 
 import functools
+import numbers
 from dataclasses import dataclass
 
 import sympy as sp
@@ -83,9 +84,16 @@ class ModelSymbols:
         return out
 
 
-@functools.lru_cache(maxsize=None)
 def model_symbols(d: int) -> ModelSymbols:
     """Symbols for the aligned model with ``d`` modes (cached: same objects every call)."""
+    if isinstance(d, bool) or not isinstance(d, numbers.Integral) or not 1 <= d <= 12:
+        from ..errors import GaussDistillError
+        raise GaussDistillError(f"d={d!r}: the number of modes must be an int in 1..12")
+    return _model_symbols(int(d))
+
+
+@functools.lru_cache(maxsize=None)
+def _model_symbols(d: int) -> ModelSymbols:
     nonneg = dict(real=True, nonnegative=True)
     return ModelSymbols(
         d=d,

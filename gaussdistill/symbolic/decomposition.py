@@ -30,7 +30,8 @@ not proven bounds (in the Monte Carlo tests the data-driven totals were lower).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
+from types import MappingProxyType
 
 import numpy as np
 import sympy as sp
@@ -38,6 +39,7 @@ import sympy as sp
 from ._functions import numeric_modules, u_minus_log1p
 from ._spectral import Columns, Derivation, Spectral
 from ._symbols import DESCRIPTIONS, SCALAR_NAMES, ModelSymbols, model_symbols
+from ._values import MAX_DPS, clean_int, clean_values
 
 try:  # the package's error class (a ValueError); keep working if the core is absent
     from ..errors import GaussDistillError as _Error
@@ -334,21 +336,30 @@ class AlignedDecomposition:
 
     def __init__(self, *, kind, direction, expectation, student, d, rank_r, data,
                  label=None, parts=None, blocks=None):
-        self.kind, self.direction, self.expectation = kind, direction, expectation
-        self.student, self.d, self.rank_r = student, d, rank_r
-        self._data = data
-        self._S: ModelSymbols = data["S"]
+        # Immutable: results are cached and shared by every caller, so nothing may be
+        # changed in place (the mappings are read-only views of private copies).
+        setattr_ = object.__setattr__
+        data = MappingProxyType(dict(data))
         parts = parts or {p: data[p] for p in PARTS}
-        self.total, self.bias = parts["total"], parts["bias"]
-        self.variance, self.rank = parts["variance"], parts["rank"]
-        self.steps = data["steps"]
-        self.blocks = data["blocks"] if blocks is None else blocks
-        self.full_rank = data["full"]
-        # Rank-r truncation of a random fit is replaced by the oracle subspace: a bound.
-        self.exact = self.full_rank or (not expectation and student != "sampled")
-        self.label = label
-        self.symbols = self._S.mapping()
-        self._lambdified = {}
+        blocks = data["blocks"] if blocks is None else blocks
+        full = data["full"]
+        values = dict(
+            kind=kind, direction=direction, expectation=expectation, student=student, d=d,
+            rank_r=rank_r, _data=data, _S=data["S"], total=parts["total"], bias=parts["bias"],
+            variance=parts["variance"], rank=parts["rank"], steps=tuple(data["steps"]),
+            blocks=MappingProxyType(dict(blocks)), full_rank=full,
+            # Rank-r truncation of a random fit is replaced by the oracle subspace.
+            exact=full or (not expectation and student != "sampled"),
+            label=label, symbols=MappingProxyType(data["S"].mapping()), _lambdified={})
+        for name, value in values.items():
+            setattr_(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"AlignedDecomposition is immutable (cannot set {name!r}); "
+                                  "derive another one with aligned_decomposition(...)")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"AlignedDecomposition is immutable (cannot delete {name!r})")
 
     # ------------------------------------------------------------------ description
     def __repr__(self):
@@ -395,7 +406,7 @@ class AlignedDecomposition:
 
     # ------------------------------------------------------------------ calculus
     def _name_to_symbol(self, name):
-        if name not in self.symbols or name in ("s", "w"):
+        if not isinstance(name, str) or name not in self.symbols or name in ("s", "w"):
             valid = [n for n in self.symbols if n not in ("s", "w")]
             raise _Error(f"name={name!r} is not a scalar parameter of this model; valid: "
                          + ", ".join(valid))
@@ -429,18 +440,21 @@ class AlignedDecomposition:
             ``"numpy"``: vectorised, inputs broadcast against each other (grids).
             ``"mpmath"``: scalars, evaluated inside ``mpmath.workdps(dps)``.
         dps : int
-            Decimal digits for the mpmath backend.
+            Decimal digits for the mpmath backend, an integer in 1..1000.
 
         Returns
         -------
         callable
             ``f(**values) -> dict`` with keys ``total, bias, variance, rank``.  Spectra
-            are passed as ``s=[s_1, ..., s_d]`` and ``w=[...]`` (or ``s_1=...``).  The
-            ordering assumption of rank-r students and the parameter domains are checked
-            (element-wise for grids) before evaluating.
+            are passed as ``s=[s_1, ..., s_d]`` and ``w=[...]`` (or ``s_1=...``).  Every
+            value is converted to a number first (strings are never parsed), must be
+            finite and in its domain; the ordering assumption of rank-r students is checked
+            (element-wise for grids).  Bad values raise a ``GaussDistillError`` naming the
+            parameter; a float64 overflow of the result raises one suggesting ``"mpmath"``.
         """
         if backend not in ("numpy", "mpmath"):
             _fail("backend", backend, ("numpy", "mpmath"))
+        dps = clean_int("dps", dps, 1, MAX_DPS)
         key = backend
         if key not in self._lambdified:
             args = list(self._S.scalars()) + list(self._S.s) + list(self._S.w)
@@ -452,7 +466,7 @@ class AlignedDecomposition:
         d = self.d
 
         def compiled(**values):
-            vals = self._collect(values)
+            vals = self._collect(values, backend)
             self._check_domain(vals)
             argv = [vals.get(nm, np.nan) for nm in names] + list(vals["s"]) + list(vals["w"])
             if backend == "numpy":
@@ -460,11 +474,16 @@ class AlignedDecomposition:
                 with np.errstate(all="ignore"):
                     out = fn(*argv)
                 shape = np.broadcast_shapes(*(np.shape(a) for a in argv))
-                return {p: np.broadcast_to(np.asarray(o, dtype=float), shape).copy()
-                        if shape else float(o) for p, o in zip(PARTS, out)}
+                res = {p: np.broadcast_to(np.asarray(o, dtype=float), shape).copy()
+                       if shape else float(o) for p, o in zip(PARTS, out)}
+                bad = [p for p, v in res.items() if not np.all(np.isfinite(v))]
+                if bad:
+                    raise _Error(f"{', '.join(bad)}: not finite in float64 at these values "
+                                 "(overflow); evaluate with lambdify('mpmath')")
+                return res
             import mpmath
             with mpmath.workdps(dps):
-                argv = [mpmath.mpf(a) if not isinstance(a, mpmath.mpf) else a for a in argv]
+                argv = [a if _is_mp(a) else mpmath.mpf(a) for a in argv]
                 out = fn(*argv)
                 return {p: +mpmath.mpf(o) for p, o in zip(PARTS, out)}
 
@@ -487,36 +506,10 @@ class AlignedDecomposition:
             names += [nm for nm in ("nu", "t_T", "t_S") if nm not in names]
         return tuple(names) + ("s", "w")
 
-    def _collect(self, values):
-        """Normalise keyword values: spectra as lists, missing/unknown names rejected."""
-        d = self.d
-        vals = dict(values)
-        for key in ("s", "w"):
-            singles = [f"{key}_{j}" for j in range(1, d + 1)]
-            given = [nm for nm in singles if nm in vals]
-            if key in vals:
-                if given:
-                    raise _Error(f"give {key!r} either as a sequence or as {singles}, not both")
-                x = vals[key]
-                # A list/tuple of per-mode values (each may be an array: grids), or an
-                # array whose first axis is the mode axis.
-                seq = list(x) if isinstance(x, (list, tuple)) or (
-                    isinstance(x, np.ndarray) and x.ndim > 0) else None
-                if seq is None or len(seq) != d:
-                    raise _Error(f"{key}: expected a sequence of length d={d} "
-                                 f"({DESCRIPTIONS[key]}), got {vals[key]!r}")
-                vals[key] = seq
-            elif given:
-                missing = [nm for nm in singles if nm not in vals]
-                if missing:
-                    raise _Error(f"missing values for {missing}")
-                vals[key] = [vals.pop(nm) for nm in singles]
-            else:
-                vals[key] = None
-        unknown = [nm for nm in vals if nm not in SCALAR_NAMES and nm not in ("s", "w")]
-        if unknown:
-            raise _Error(f"unknown parameter(s) {unknown}; valid: "
-                         + ", ".join(SCALAR_NAMES + ("s", "w")))
+    def _collect(self, values, backend="numpy"):
+        """Validate and convert keyword values (nothing reaches sympy unconverted)."""
+        vals = clean_values(values, self.d, SCALAR_NAMES, keep_mpf=backend == "mpmath",
+                            allow_array=backend == "numpy")
         missing = [nm for nm in self.required_parameters if vals.get(nm) is None]
         if missing:
             raise _Error("missing values for " + ", ".join(missing) + " ("
@@ -524,17 +517,10 @@ class AlignedDecomposition:
         return vals
 
     def _check_domain(self, vals):
+        """Model-specific domain checks (the generic ones are done by ``clean_values``)."""
         def arr(x):
             return np.asarray(x, dtype=float) if not _is_mp(x) else np.asarray(float(x))
 
-        s = [arr(x) for x in vals["s"]]
-        if any(np.any(~(x > 0)) for x in s):
-            raise _Error("s: every eigenvalue s_j of X X^T must be > 0")
-        for nm in ("nu", "lambda_T", "lambda_S", "t_T", "t_S"):
-            if vals.get(nm) is not None and np.any(~(arr(vals[nm]) >= 0)):
-                raise _Error(f"{nm}: must be >= 0 ({DESCRIPTIONS[nm]})")
-        if vals.get("tau") is not None and np.any(~(arr(vals["tau"]) > 0)):
-            raise _Error("tau: must be > 0 (soft-label channel noise)")
         if vals.get("k") is not None and np.any(arr(vals["k"]) < self.d):
             raise _Error(f"k: the aligned model needs k >= d = {self.d} "
                          "(W* = U diag(w) V^T with orthonormal columns of U)")

@@ -22,7 +22,8 @@ import sympy as sp
 from scipy.optimize import minimize_scalar
 
 from ._functions import numeric_modules, u_minus_log1p
-from ._symbols import SCALAR_NAMES
+from ._symbols import SCALAR_NAMES, ModelSymbols
+from ._values import as_number, clean_bounds, clean_int, clean_values
 from .decomposition import KINDS, _Error, aligned_decomposition
 from .gaps import generalization_gaps
 
@@ -77,14 +78,14 @@ def _objective(objective, d, rank, student, direction):
 
 
 def _fixed_values(S, values, name):
+    """sympy substitution of the (already validated, float) values of every other parameter."""
     subs = {}
     for nm in SCALAR_NAMES:
         if nm != name and values.get(nm) is not None:
-            subs[getattr(S, nm)] = values[nm]
-    for sym, x in zip(S.s, values["s"]):
-        subs[sym] = x
-    for sym, x in zip(S.w, values["w"]):
-        subs[sym] = x
+            subs[getattr(S, nm)] = sp.Float(values[nm], 17)
+    for key, syms in (("s", S.s), ("w", S.w)):
+        for sym, x in zip(syms, values.get(key) or ()):
+            subs[sym] = sp.Float(x, 17)
     return subs
 
 
@@ -97,17 +98,25 @@ def minimize_parameter(expr, name, values, bounds, symbols, grid=400, try_closed
     name : str
         A scalar parameter name (``"lambda_S"``, ``"c"``, ``"tau"``, ...).
     values : dict
-        Numbers for every other parameter (spectra as sequences ``s``, ``w``).
+        Numbers for every other parameter (spectra as sequences ``s``, ``w``).  Each is
+        converted to a float before sympy sees it (strings are never parsed); a value that
+        is not a finite real number in its domain raises a ``GaussDistillError`` naming it.
     bounds : (float, float)
+        Inside the parameter's domain (e.g. ``tau`` > 0, ``lambda_S`` >= 0).
     symbols : ModelSymbols
     grid : int
-        Grid size for the global search.
+        Grid size for the global search (3..100000).
     """
-    if name not in SCALAR_NAMES:
-        raise _Error(f"name={name!r}; valid: {SCALAR_NAMES}")
-    lo, hi = map(float, bounds)
-    if not hi > lo:
-        raise _Error(f"bounds={bounds!r}: need lower < upper")
+    if not isinstance(name, str) or name not in SCALAR_NAMES:
+        raise _Error(f"name={name!r}; valid: {', '.join(SCALAR_NAMES)}")
+    if not isinstance(symbols, ModelSymbols):
+        raise _Error("symbols: expected the ModelSymbols of the expression "
+                     "(gaussdistill.symbolic.model_symbols(d))")
+    if not isinstance(expr, sp.Expr):
+        raise _Error(f"expr: expected a sympy expression, got {type(expr).__name__}")
+    values = clean_values(values, symbols.d, SCALAR_NAMES, allow_array=False)
+    lo, hi = clean_bounds(name, bounds)
+    grid = clean_int("grid", grid, 3, 100_000)
     x = getattr(symbols, name)
     deriv = sp.diff(expr, x)
     condition = sp.Eq(deriv, 0)
@@ -169,11 +178,18 @@ def minimize_parameter(expr, name, values, bounds, symbols, grid=400, try_closed
 
 
 def _prepare(values, d, rank):
-    values = dict(values)
+    """Validate the user's values (numbers only, before any sympy call) and find d."""
+    if not hasattr(values, "keys"):
+        raise _Error(f"values: expected a dict of parameter values, got {type(values).__name__}")
     if "s" not in values or "w" not in values:
         raise _Error("values must include the spectra 's' and 'w' (sequences)")
-    d = len(values["s"]) if d is None else d
-    return values, d
+    if d is None:
+        spec = values["s"]
+        if not isinstance(spec, (list, tuple, np.ndarray)) or np.ndim(spec) == 0:
+            raise _Error(f"s: expected a sequence (one eigenvalue per mode), got {type(spec).__name__}")
+        d = len(spec)
+    d = clean_int("d", d, 1, 12)
+    return clean_values(values, d, SCALAR_NAMES, allow_array=False), d
 
 
 def _validate_point(kind_obj, values):
@@ -265,6 +281,7 @@ def optimal_rank(values, objective="risk", *, price=0.0, direction="student||tea
     (noise in all k directions), so its cost includes (k − d + 1) noise directions.
     """
     values, d = _prepare(values, d, None)
+    price = as_number("price", price, allow_array=False)
     exprs, objs = [], []
     for r in range(d + 1):
         e, o = _objective(objective, d, r, student, direction)
@@ -300,6 +317,8 @@ def sensitivity(expr_or_decomposition, name, values, part="total"):
     Returns ``(derivative_value, sympy_derivative)``.
     """
     obj = expr_or_decomposition
+    if part not in ("total", "bias", "variance", "rank"):
+        raise _Error(f"part={part!r}; valid options: 'total', 'bias', 'variance', 'rank'")
     if hasattr(obj, "diff") and hasattr(obj, "evaluate") and hasattr(obj, part):
         der = obj.diff(name)
         return float(der.evaluate(**values)[part]), getattr(der, part)

@@ -29,7 +29,8 @@ import sympy as sp
 from ._functions import numeric_modules
 from ._spectral import Derivation
 from ._symbols import SCALAR_NAMES, model_symbols
-from .decomposition import _Error, _check_options, _kernels, check_mode_order
+from ._values import MAX_DPS, clean_int, clean_values
+from .decomposition import _check_options, _Error, _kernels, check_mode_order
 
 GAP_NAMES = ("gen_T", "gen_S", "risk_T", "risk_S")
 
@@ -65,28 +66,29 @@ class GapExpressions:
         tag = "" if self.exact else ", oracle subspace"
         return f"GapExpressions(d={self.d}, rank={r}, student={self.student!r}{tag})"
 
-    def lambdify(self, backend="numpy"):
-        """``f(**values) -> dict(gen_T, gen_S, risk_T, risk_S)``; numpy broadcasts."""
+    def lambdify(self, backend="numpy", dps=30):
+        """``f(**values) -> dict(gen_T, gen_S, risk_T, risk_S)``; numpy broadcasts.
+
+        Every value is converted to a number first (strings are never parsed) and must be
+        finite and in its domain; ``dps`` (mpmath backend) is an integer in 1..1000.
+        """
         if backend not in ("numpy", "mpmath"):
             raise _Error(f"backend={backend!r}; valid options: 'numpy', 'mpmath'")
+        dps = clean_int("dps", dps, 1, MAX_DPS)
         args = list(self._S.scalars()) + list(self._S.s) + list(self._S.w)
-        fn = sp.lambdify(args, [getattr(self, g) for g in GAP_NAMES], modules=numeric_modules(backend), cse=True)
+        fn = sp.lambdify(args, [getattr(self, g) for g in GAP_NAMES],
+                         modules=numeric_modules(backend), cse=True)
         free = set().union(*(getattr(self, g).free_symbols for g in GAP_NAMES))
         required = [nm for nm in SCALAR_NAMES if getattr(self._S, nm) in free]
 
         def compiled(**values):
-            vals = dict(values)
-            for key in ("s", "w"):
-                seq = vals.get(key)
-                if seq is None or len(seq) != self.d:
-                    raise _Error(f"{key}: expected a sequence of length d={self.d}")
-            unknown = [nm for nm in vals if nm not in SCALAR_NAMES + ("s", "w")]
-            if unknown:
-                raise _Error(f"unknown parameter(s) {unknown}; valid: "
-                             + ", ".join(SCALAR_NAMES + ("s", "w")))
-            missing = [nm for nm in required if vals.get(nm) is None]
+            vals = clean_values(values, self.d, SCALAR_NAMES, keep_mpf=backend == "mpmath",
+                                allow_array=backend == "numpy")
+            missing = [nm for nm in required + ["s", "w"] if vals.get(nm) is None]
             if missing:
                 raise _Error("missing values for " + ", ".join(missing))
+            if vals.get("k") is not None and np.any(np.asarray(float(vals["k"])) < self.d):
+                raise _Error(f"k: the aligned model needs k >= d = {self.d}")
             if not self.full_rank:
                 check_mode_order(self._S, self._cache, vals, self.rank_r, (
                     ("the student's truncation (sigma_j^2 of W_hat A_S^{1/2})",
@@ -95,12 +97,19 @@ class GapExpressions:
             if backend == "numpy":
                 argv = [np.asarray(a, dtype=float) for a in argv]
                 shape = np.broadcast_shapes(*(np.shape(a) for a in argv))
-                out = fn(*argv)
-                return {g: (np.broadcast_to(np.asarray(o, float), shape).copy() if shape
-                            else float(o)) for g, o in zip(GAP_NAMES, out)}
+                with np.errstate(all="ignore"):
+                    out = fn(*argv)
+                res = {g: (np.broadcast_to(np.asarray(o, float), shape).copy() if shape
+                           else float(o)) for g, o in zip(GAP_NAMES, out)}
+                bad = [g for g, v in res.items() if not np.all(np.isfinite(v))]
+                if bad:
+                    raise _Error(f"{', '.join(bad)}: not finite in float64 at these values "
+                                 "(overflow); evaluate with lambdify('mpmath')")
+                return res
             import mpmath
-            with mpmath.workdps(30):
-                return dict(zip(GAP_NAMES, fn(*[mpmath.mpf(a) for a in argv])))
+            with mpmath.workdps(dps):
+                argv = [a if isinstance(a, mpmath.mpf) else mpmath.mpf(a) for a in argv]
+                return {g: +mpmath.mpf(o) for g, o in zip(GAP_NAMES, fn(*argv))}
 
         compiled.required = tuple(required) + ("s", "w")
         return compiled

@@ -2,6 +2,7 @@
 λ_T, underbraced bias/variance/rank parts, and a standalone-document exporter."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import sympy as sp
@@ -123,8 +124,16 @@ def export_latex(decompositions, path, standalone: bool = True, derivation: bool
     list of Path
         The files written.
     """
+    from ..errors import GaussDistillError
+    from .decomposition import AlignedDecomposition
     if not isinstance(decompositions, (list, tuple)):
         decompositions = [decompositions]
+    for i, dec in enumerate(decompositions):
+        if not isinstance(dec, AlignedDecomposition):
+            raise GaussDistillError(f"decompositions[{i}]: expected an AlignedDecomposition "
+                                    f"(from aligned_decomposition), got {type(dec).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise GaussDistillError(f"path: expected a file path, got {type(path).__name__}")
     path = Path(path)
     chunks = []
     for dec in decompositions:

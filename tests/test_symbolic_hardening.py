@@ -1,0 +1,183 @@
+"""Hostile inputs to gaussdistill.symbolic: every value is a number before sympy sees it.
+
+Each class of bad input ends in a GaussDistillError naming the parameter; nothing is
+evaluated (a payload that would create a file must leave no file), nothing returns NaN,
+and the cached results cannot be edited in place.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+
+import numpy as np
+import pytest
+
+from gaussdistill import GaussDistillError
+from gaussdistill import symbolic as sy
+
+P = dict(k=4, nu=0.8, tau=0.9, lambda_T=0.7, lambda_S=0.4, t_T=0.8, t_S=0.5,
+         s=[3.5, 2.0, 1.0], w=[2.5, -1.5, 1.0])
+V = dict(k=3, n=50, nu=0.5, tau=0.5, lambda_T=1.0, lambda_S=0.2, t_T=1.0, t_S=1.0,
+         s=[4.0, 1.0], w=[1.0, 0.5])
+
+
+@pytest.fixture
+def payload(tmp_path):
+    """A string that, if sympified, creates a file; the test asserts the file never exists."""
+    flag = f"/tmp/gaussdistill_pwned_{uuid.uuid4().hex}"
+    yield f"__import__('os').system('touch {flag}')", flag
+    assert not os.path.exists(flag), "the payload was evaluated"
+
+
+def _conv_total():
+    return sy.aligned_decomposition("convexity", d=2).total
+
+
+ENTRY_POINTS = {
+    "optimal_student_ridge": lambda v: sy.optimal_student_ridge(v),
+    "optimal_teacher_ridge": lambda v: sy.optimal_teacher_ridge(v),
+    "optimal_shrinkage": lambda v: sy.optimal_shrinkage(v, objective="convexity"),
+    "optimal_soft_noise": lambda v: sy.optimal_soft_noise(v),
+    "optimal_rank": lambda v: sy.optimal_rank(v),
+    "minimize_parameter": lambda v: sy.minimize_parameter(_conv_total(), "lambda_S", v, (0.0, 1.0),
+                                                          sy.model_symbols(2)),
+    "evaluate": lambda v: sy.aligned_decomposition("predictive", d=2, rank=1).evaluate(**v),
+    "lambdify_mpmath": lambda v: sy.aligned_decomposition("weight", d=2).lambdify("mpmath")(**v),
+    "gaps": lambda v: sy.generalization_gaps(d=2).evaluate(**v),
+    "gaps_mpmath": lambda v: sy.generalization_gaps(d=2).lambdify("mpmath")(**v),
+    "sensitivity": lambda v: sy.sensitivity(sy.aligned_decomposition("convexity", d=2), "tau", v),
+}
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+@pytest.mark.parametrize("param", ["lambda_T", "nu", "k", "s"])
+def test_code_in_a_value_is_never_evaluated(entry, param, payload):
+    code, _flag = payload
+    vals = dict(V, s=[code, 1.0]) if param == "s" else dict(V, **{param: code})
+    name = "s_1" if param == "s" else param
+    with pytest.raises(GaussDistillError, match=rf"^{name}: expected a real number.*never parsed"):
+        ENTRY_POINTS[entry](vals)
+
+
+@pytest.mark.parametrize("bad,match", [
+    ("0.9", "never parsed"),               # numeric strings are not parsed either
+    (np.nan, "must be finite"), (np.inf, "must be finite"), (-np.inf, "must be finite"),
+    (True, "boolean"), (1j, "real number"), ({}, "real number"), (10**400, "float64"),
+    (np.array(["1.0"]), "never parsed"),
+])
+def test_bad_scalar_values_name_the_parameter(bad, match):
+    dec = sy.aligned_decomposition("predictive", d=3, rank=1)
+    with pytest.raises(GaussDistillError, match=rf"tau.*{match}"):
+        dec.evaluate(**dict(P, tau=bad))
+
+
+@pytest.mark.parametrize("key,value,match", [
+    ("w", [np.nan, 1.0, 1.0], r"w_1=nan: must be finite"),
+    ("s", [np.inf, 2.0, 1.0], r"s_1=inf: must be finite"),
+    ("s", 5.0, r"s: expected a sequence of length d=3"),
+    ("s", [1.0, 2.0], r"s: expected a sequence of length d=3"),
+    ("k", np.nan, r"k=nan: must be finite"),
+    ("k", 4.5, r"k=4.5: must be an integer"),
+    ("nu", -1.0, r"nu=-1.0: must be a real number >= 0"),
+    ("nu", np.array([0.5, np.nan]), r"nu: every value must be finite"),
+])
+def test_nan_inf_and_out_of_domain_are_errors_not_nan(key, value, match):
+    dec = sy.aligned_decomposition("predictive", d=3, rank=1)
+    with pytest.raises(GaussDistillError, match=match):
+        dec.evaluate(**dict(P, **{key: value}))
+    if not isinstance(value, np.ndarray):  # the mpmath backend takes scalars
+        with pytest.raises(GaussDistillError, match=match):
+            dec.lambdify("mpmath")(**dict(P, **{key: value}))
+    with pytest.raises(GaussDistillError, match=match):
+        sy.generalization_gaps(d=3).evaluate(**dict(P, n=20, **{key: value}))
+
+
+def test_overflow_of_the_result_is_an_error_naming_the_backend():
+    dec = sy.aligned_decomposition("convexity", d=1)
+    with pytest.raises(GaussDistillError, match="not finite in float64.*mpmath"):
+        dec.evaluate(k=2, nu=1e200, tau=1e-200, lambda_T=0.0, lambda_S=0.0, t_T=1.0, t_S=1.0,
+                     s=[1.0], w=[1e200])
+
+
+@pytest.mark.parametrize("dps", [0, -3, 10**6, 2.5, "30", True])
+def test_mpmath_digits_must_be_a_sane_integer(dps):
+    dec = sy.aligned_decomposition("convexity", d=1)
+    with pytest.raises(GaussDistillError, match="dps"):
+        dec.lambdify("mpmath", dps=dps)
+    with pytest.raises(GaussDistillError, match="dps"):
+        sy.generalization_gaps(d=1).lambdify("mpmath", dps=dps)
+
+
+def test_mpmath_backend_keeps_its_digits():
+    dec = sy.aligned_decomposition("convexity", d=1, expectation=False)
+    # total = k t_T nu^2 h/(2 tau^2) + ... with lambda_T = 0, t_S = 0: exactly 1/3 here.
+    out = dec.lambdify("mpmath", dps=40)(k=2, nu=1.0, tau=1.0, lambda_T=0.0, lambda_S=0.0,
+                                        t_T=1.0 / 3.0, t_S=0.0, s=[1.0], w=[1.0])
+    import mpmath
+    with mpmath.workdps(40):
+        assert abs(out["total"] - mpmath.mpf(1.0 / 3.0)) < mpmath.mpf(10) ** -38
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: sy.optimal_soft_noise(V, bounds=(-1, 1)), r"outside the domain of tau.*> 0"),
+    (lambda: sy.optimal_soft_noise(V, bounds=(0.0, 1)), r"outside the domain of tau"),
+    (lambda: sy.optimal_student_ridge(V, bounds=(-5, 1)), r"outside the domain of lambda_S"),
+    (lambda: sy.optimal_teacher_ridge(V, bounds=(-5, 1)), r"outside the domain of lambda_T"),
+    (lambda: sy.optimal_student_ridge(V, bounds=("0", "1")), r"bounds\[0\].*never parsed"),
+    (lambda: sy.optimal_student_ridge(V, bounds=(0, np.inf)), r"bounds\[1\]=inf: must be finite"),
+    (lambda: sy.optimal_student_ridge(V, bounds=3), r"bounds=3: expected a pair"),
+    (lambda: sy.optimal_student_ridge(V, bounds=(2, 1)), r"need lower < upper"),
+    (lambda: sy.optimal_student_ridge([1, 2]), r"values: expected a dict"),
+    (lambda: sy.optimal_student_ridge(dict(V, sigma=1.0)), r"unknown parameter.*sigma"),
+    (lambda: sy.optimal_student_ridge(dict(V, s=3.0)), r"s: expected a sequence"),
+    (lambda: sy.optimal_rank(V, price="1"), r"price: expected a real number"),
+    (lambda: sy.optimal_rank(V, price=np.nan), r"price=nan: must be finite"),
+    (lambda: sy.minimize_parameter(_conv_total(), "lambda_S", V, (0, 1), sy.model_symbols(2),
+                                   grid=0), r"grid=0"),
+    (lambda: sy.minimize_parameter("x**2", "lambda_S", V, (0, 1), sy.model_symbols(2)),
+     r"expr: expected a sympy expression"),
+    (lambda: sy.minimize_parameter(_conv_total(), "lambda_S", V, (0, 1), None), r"symbols"),
+    (lambda: sy.aligned_decomposition("predictive", d=2).evaluate(
+        **dict(P, s=[1.0, 1.0], w=[1.0, 1.0], tau=np.ones(2), nu=np.ones(3))),
+     r"shapes do not broadcast together: nu \(3,\), tau \(2,\)"),
+    (lambda: sy.aligned_decomposition("predictive", d=2).lambdify("mpmath")(
+        **dict(P, s=[1.0, 1.0], w=[1.0, 1.0], tau=np.ones(2))), r"tau: expected a single real"),
+    (lambda: sy.aligned_decomposition("predictive", d=2).diff(["a"]), r"name=\['a'\]"),
+    (lambda: sy.sensitivity(sy.aligned_decomposition("predictive", d=2), "tau", P, part="x"),
+     r"part='x'"),
+    (lambda: sy.model_symbols("2"), r"d='2'"),
+    (lambda: sy.export_latex(5, "/tmp/x.tex"), r"decompositions\[0\]"),
+])
+def test_every_bad_input_is_a_gaussdistill_error(call, match):
+    with pytest.raises(GaussDistillError, match=match):
+        call()
+
+
+def test_valid_numbers_of_every_kind_are_accepted():
+    import fractions
+
+    import mpmath
+    import sympy as sp
+    dec = sy.aligned_decomposition("convexity", d=2)
+    ref = dec.evaluate(**dict(P, s=[2.0, 1.0], w=[1.0, 0.5]))
+    for tau in (np.float32(0.9), fractions.Fraction(9, 10), sp.Float(0.9), mpmath.mpf(0.9)):
+        out = dec.evaluate(**dict(P, tau=tau, s=[2.0, 1.0], w=[1.0, 0.5]))
+        assert out["total"] == pytest.approx(ref["total"], rel=1e-7)
+    out = dec.evaluate(**dict(P, k=np.int64(4), s=np.array([2.0, 1.0]), w=(1, 0.5)))
+    assert out["total"] == ref["total"]
+
+
+def test_cached_decomposition_cannot_be_edited_in_place():
+    a = sy.aligned_decomposition("convexity", d=2)
+    total = a.total
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.total = 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del a.bias
+    with pytest.raises(TypeError):
+        a.blocks["bias"] = ()
+    with pytest.raises(TypeError):
+        a.symbols["tau"] = 1
+    b = sy.aligned_decomposition("convexity", d=2)
+    assert b is a and b.total == total
