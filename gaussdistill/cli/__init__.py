@@ -21,7 +21,7 @@ import gaussdistill as gd
 from ._common import ArgumentParser, extreme_options, overflow_message, quiet_numpy, report_warnings
 
 #: Subcommand modules of this package, in the order ``--help`` lists them.
-SUBCOMMANDS = ("example", "evaluate", "derive")
+SUBCOMMANDS = ("example", "evaluate", "derive", "report")
 
 
 def _modules():
