@@ -240,8 +240,9 @@ def print_rows(rows, header, as_json, out):
     for r in rows:
         if r.reason:
             out.write(f"\n{r.kind} ({r.direction}) is infinite: {r.reason}\n")
-    out.write(f"\nrank bottleneck at r = {rows[0].rank_used}; "
-              "bias + variance + rank = total (docs/mathematics.md §2.3)\n")
+    used = sorted({int(r.rank_used) for r in rows if r.reason is None and r.rank_used >= 0})
+    at = f"rank bottleneck at r = {', '.join(map(str, used))}; " if used else ""
+    out.write(f"\n{at}bias + variance + rank = total (docs/mathematics.md §2.3)\n")
 
 
 # ----------------------------------------------------------------------------- failures

@@ -1,0 +1,104 @@
+"""The command line's logic, in-process (``gaussdistill.cli.main([...])`` with capsys).
+
+Outputs are checked against the numeric core called directly on explicit matrices
+(independent of the printing code). Exit codes and stderr of a real process are in
+test_cli_process.py; errors in test_cli_errors.py.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import gaussdistill as gd
+from gaussdistill import cli
+
+
+def run(capsys, *argv):
+    status = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_example_json_matches_the_library(capsys):
+    status, out, err = run(capsys, "example", "--json", "--n", "50", "--rank", "1", "--seed", "3")
+    assert status == 0, err
+    rows = json.loads(out)["divergences"]
+    problem = gd.example_problem(n=50, rank=1, seed=3)
+    assert len(rows) == 6
+    for row in rows:
+        ref = gd.divergence(problem.student, problem.teacher, problem.X, problem.soft_noise,
+                            row["kind"], row["direction"])
+        assert row["total"] == float(ref.total)      # repr of a float64 reads back exactly
+        assert row["bias"] + row["variance"] + row["rank"] == pytest.approx(row["total"], rel=1e-12)
+
+
+def test_example_table_is_readable(capsys):
+    status, out, _ = run(capsys, "example")
+    assert status == 0
+    lines = out.splitlines()
+    assert any(line.split()[:2] == ["kind", "direction"] for line in lines)
+    assert sum(line.startswith(("predictive", "convexity", "weight")) for line in lines) == 6
+    assert "rank bottleneck at r = 2;" in out
+
+
+def test_evaluate_reads_npz_and_json(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((3, 20)), rng.standard_normal((2, 20))
+    np.savez(tmp_path / "data.npz", X=X, Y=Y)
+    (tmp_path / "data.json").write_text(json.dumps({"X": X.tolist(), "Y": Y.tolist()}))
+    teacher = gd.ridge_teacher(X, Y, 1.0, 0.5, 1.0)
+    student = gd.rank_student(teacher, X, 1, lam=0.5, soft_noise=0.5, temperature=1.0)
+    expected = float(gd.divergence(student, teacher, X, 0.5, "weight").total)
+    for name in ("data.npz", "data.json"):
+        status, out, err = run(capsys, "evaluate", str(tmp_path / name), "--json", "--kind", "weight",
+                               "--direction", "student||teacher", "--rank", "1")
+        assert status == 0, err
+        (row,) = json.loads(out)["divergences"]
+        assert row["total"] == pytest.approx(expected, rel=1e-14)
+
+
+def test_derive_prints_expressions_that_equal_the_numeric_core(capsys):
+    status, out, err = run(capsys, "derive", "--kind", "convexity", "--d", "2", "--noiseless")
+    assert status == 0, err
+    line = next(line for line in out.splitlines() if line.startswith("total = "))
+    expr = sp.parse_expr(line[len("total = "):], local_dict={"lambda_T": sp.Symbol("lambda_T"),
+                                                             "lambda_S": sp.Symbol("lambda_S")})
+    values = dict(k=3, nu=0.7, tau=0.4, lambda_T=0.9, lambda_S=0.3, t_T=0.8, t_S=0.5,
+                  s_1=2.5, s_2=1.2, w_1=1.5, w_2=-0.6)
+    number = float(expr.subs({sp.Symbol(name): val for name, val in values.items()}))
+    # The aligned model with V = I: X Xᵀ = diag(s), W⋆ = [diag(w); 0], noiseless labels.
+    s, w = np.array([2.5, 1.2]), np.array([1.5, -0.6])
+    X = np.zeros((2, 5))
+    X[0, 0], X[1, 1] = np.sqrt(s)
+    w_star = np.zeros((3, 2))
+    w_star[:2, :2] = np.diag(w)
+    teacher = gd.ridge_teacher(X, w_star @ X, 0.9, 0.7, 0.8)
+    student = gd.rank_student(teacher, X, 2, lam=0.3, soft_noise=0.4, temperature=0.5)
+    assert number == pytest.approx(gd.divergence(student, teacher, X, 0.4, "convexity").total, rel=1e-10)
+
+
+def test_derive_latex_and_export(tmp_path, capsys):
+    status, out, _ = run(capsys, "derive", "--kind", "weight", "--latex")
+    assert status == 0
+    assert r"\begin{align*}" in out and r"\text{variance}" in out
+    target = tmp_path / "kw.tex"
+    status, out, _ = run(capsys, "derive", "--kind", "weight", "--out", str(target))
+    assert status == 0
+    assert target.exists() and (tmp_path / "kw_standalone.tex").exists()
+    assert r"\begin{document}" in (tmp_path / "kw_standalone.tex").read_text()
+
+
+def test_subcommands_are_listed_once_and_each_help_shows_an_example(capsys):
+    parser = cli.build_parser()
+    choices = parser._subparsers._group_actions[0].choices   # argparse keeps them here
+    assert tuple(choices) == cli.SUBCOMMANDS
+    for name in cli.SUBCOMMANDS:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main([name, "--help"])
+        assert exit_info.value.code == 0
+        out = capsys.readouterr().out
+        assert "examples:" in out
+        assert any(line.strip().startswith(f"gaussdistill {name}") for line in out.split("examples:")[1].splitlines())
