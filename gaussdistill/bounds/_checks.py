@@ -100,7 +100,8 @@ def eval_cgf(cgf, lam, name: str = "cgf") -> np.ndarray:
     """Evaluate a CGF callable at an array of λ; NaN, complex or -inf raise, +inf is kept.
 
     The callable is first tried on the whole array (vectorised); if that fails or returns
-    the wrong shape, it is called point by point.
+    the wrong shape, it is called point by point. An OverflowError counts as +inf (the
+    value exceeds float64); any other exception becomes a GaussDistillError naming λ.
     """
     if not callable(cgf):
         raise GaussDistillError(f"{name} must be a callable λ -> ψ(λ); got {type(cgf).__name__}")
@@ -123,8 +124,10 @@ def eval_cgf(cgf, lam, name: str = "cgf") -> np.ndarray:
                     vals.append(np.asarray(cgf(float(x))).reshape(()))
             except GaussDistillError:
                 raise
+            except OverflowError:
+                vals.append(np.asarray(np.inf))  # the value is too large for float64: treat as +inf
             except Exception as exc:
-                raise GaussDistillError(f"{name} raised {type(exc).__name__} at λ = {x!r}: {exc}") from exc
+                raise GaussDistillError(f"{name} raised {type(exc).__name__} at λ = {float(x)!r}: {exc}") from exc
         out = np.array(vals)
     if np.iscomplexobj(out) or out.dtype.kind not in "biuf":
         raise GaussDistillError(f"{name} must return real numbers; got dtype {out.dtype}")

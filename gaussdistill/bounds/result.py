@@ -12,6 +12,7 @@ from typing import Mapping
 
 from ..errors import GaussDistillError
 
+HOLDS_RTOL = 1e-12
 STATUSES = ("checked", "violated", "assumed")
 FORMS = ("subgaussian", "cgf", "dv", "central", "sharpness")
 THEOREM_OF_FORM = {"subgaussian": 1, "cgf": 1, "dv": 2, "central": 2, "sharpness": 3}
@@ -162,9 +163,16 @@ class BoundResult:
                 return a
         return None
 
-    def holds_for(self, gen_student: float) -> bool:
-        """Whether the bound holds for the given gen_S (no tolerance)."""
-        return gen_student <= self.value if self.side == "upper" else gen_student >= self.value
+    def holds_for(self, gen_student: float, rtol: float = HOLDS_RTOL) -> bool:
+        """Whether the bound holds for gen_S, up to rounding: slack >= −rtol·max(1, |value|, |gen_S|).
+
+        The tolerance (default 1e-12) only absorbs float64 rounding at equality cases (e.g.
+        Donsker–Varadhan at the tilted law); statistical error is the caller's business.
+        """
+        if math.isinf(self.value):
+            return self.slack(gen_student) >= 0
+        scale = max(1.0, abs(self.value), abs(gen_student))
+        return self.slack(gen_student) >= -rtol * scale
 
     def slack(self, gen_student: float) -> float:
         """value − gen_S (upper) or gen_S − value (lower): >= 0 iff the bound holds."""

@@ -204,7 +204,8 @@ def bound_table(ingredients: BoundIngredients, gen_student=None):
     separated), assumptions ("name:status; ..."), vacuous, lambda, eta, c, tighter
     (Theorem 3 rows and the Theorem 1 upper row they are compared with: "theorem3",
     "theorem1" or "equal"), rho, rho0, and, when ``gen_student`` is given, gen_student,
-    slack (value − gen_S for upper, gen_S − value for lower; >= 0 iff it holds) and holds.
+    slack (value − gen_S for upper, gen_S − value for lower; >= 0 iff it holds) and holds
+    (slack >= −1e-12·max(1, |value|, |gen_S|): float64 rounding at equality cases only).
     """
     import pandas as pd
 
@@ -228,6 +229,6 @@ def bound_table(ingredients: BoundIngredients, gen_student=None):
         if gS is not None:
             rec["gen_student"] = gS
             rec["slack"] = r.slack(gS)
-            rec["holds"] = r.holds_for(gS)
+            rec["holds"] = bool(r.holds_for(gS))
         records.append(rec)
     return pd.DataFrame.from_records(records)
