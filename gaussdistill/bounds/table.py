@@ -49,6 +49,9 @@ class BoundIngredients:
     etas : η values for the Theorem 2 rows (besides the best η).
     assumptions : extra Assumption objects added to every row (same name replaces).
     sharpness_assumptions : extra Assumption objects for the Theorem 3 rows.
+    predictive_assumptions : extra Assumption objects for the rows of the predictive form
+        ("predictive" and "convexity" divergences, Theorems 1–2), e.g.
+        ``Assumption("predictive_form", "violated", "random design: ...")``.
     """
 
     gen_teacher: float
@@ -67,6 +70,7 @@ class BoundIngredients:
     cgf_predictive_domain: tuple | None = None
     assumptions: tuple = ()
     sharpness_assumptions: tuple = ()
+    predictive_assumptions: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "gen_teacher", C.real("gen_teacher", self.gen_teacher))
@@ -103,7 +107,7 @@ class BoundIngredients:
             d = getattr(self, name)
             if d is not None:
                 object.__setattr__(self, name, C.domain_of(None, d, name))
-        for name in ("assumptions", "sharpness_assumptions"):
+        for name in ("assumptions", "sharpness_assumptions", "predictive_assumptions"):
             items = tuple(getattr(self, name) or ())
             for a in items:
                 if not isinstance(a, Assumption):
@@ -130,6 +134,8 @@ def _row_assumptions(ing: BoundIngredients, name: str, K: float) -> tuple:
         extra.append(Assumption("predictive_form", "assumed",
                                 "fixed design: g is affine in the predictions WX, and ψ_Y is the CGF of "
                                 "docs/mathematics.md §4.2 (soft-label channel noise τ included)"))
+    if PAIRING[name] == "predictive":
+        extra.extend(ing.predictive_assumptions)
     return tuple(extra) + tuple(ing.assumptions)
 
 

@@ -89,6 +89,11 @@ def test_predictive_rows_use_the_predictive_cgf_and_record_it():
     assert row("predictive")["value"] == pytest.approx(2.0, rel=1e-10)
     assert "predictive_form:assumed" in row("predictive")["assumptions"]
     assert "predictive_form" not in row("weight")["assumptions"]
+    bad = B.Assumption("predictive_form", "violated", "random design")
+    df2 = B.bound_table(B.BoundIngredients(0.0, {"weight": 0.5, "predictive": 0.5}, cgf=psi_w,
+                                           cgf_predictive=psi_y, predictive_assumptions=(bad,)))
+    assert (df2.loc[df2["divergence"] == "predictive", "failed_assumptions"] == "predictive_form").all()
+    assert df2.loc[df2["divergence"] == "weight", "valid"].all()
 
 
 def test_only_sharpness_and_results_are_picklable():
