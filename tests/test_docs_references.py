@@ -128,3 +128,24 @@ def test_api_page_lists_every_public_name():
     text = (DOCS / "api.md").read_text(encoding="utf-8")
     missing = [name for name in gd.__all__ if f"`{name}`" not in text]
     assert not missing, missing
+
+
+def test_api_page_says_where_each_name_lives():
+    """Each row `name` | what | `module`: the module exists and holds the name."""
+    import importlib
+
+    problems = []
+    for line in (DOCS / "api.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[2].startswith("`gaussdistill"):
+            continue
+        module_name = cells[2].strip("`")
+        names = re.findall(r"`(\w+)`", cells[0])
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            problems.append(f"{module_name}: {exc}")
+            continue
+        problems += [f"{module_name} has no {name}" for name in names
+                     if not (hasattr(module, name) or getattr(gd, name, None) is module)]
+    assert not problems, "\n".join(problems)
