@@ -1,0 +1,59 @@
+"""Validation of sample arrays and options for the KL estimators (done once, here)."""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..errors import GaussDistillError
+
+
+def as_samples(name: str, value) -> np.ndarray:
+    """A finite float64 array of shape (N, dim), one row per draw; 1-D input is (N, 1).
+
+    Raises :class:`~gaussdistill.GaussDistillError` naming ``name`` for strings,
+    non-numeric, complex or boolean data, arrays of more than 2 dimensions, empty
+    arrays and NaN/inf entries.
+    """
+    if isinstance(value, (str, bytes)):
+        raise GaussDistillError(f"{name} must be a numeric array of shape (N, dim); got a string {value!r:.40}")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise GaussDistillError(f"{name} must be a numeric array of shape (N, dim); could not convert it ({exc})") from None
+    if raw.dtype.kind not in "iuf":
+        what = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects"}.get(
+            raw.dtype.kind, f"dtype {raw.dtype}")
+        raise GaussDistillError(f"{name} must be a real numeric array of shape (N, dim); got {what}")
+    arr = raw.astype(np.float64, copy=False)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise GaussDistillError(
+            f"{name} must have shape (N, dim), one row per draw; got an array of shape {arr.shape}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise GaussDistillError(f"{name} is empty (shape {arr.shape}); pass at least one draw of dimension >= 1")
+    if not np.all(np.isfinite(arr)):
+        bad = "NaN" if np.isnan(arr).any() else "inf"
+        raise GaussDistillError(f"{name} contains {bad} entries; every sample must be finite")
+    return arr
+
+
+def as_pair(samples_p, samples_q) -> tuple[np.ndarray, np.ndarray]:
+    """Both sample arrays, checked to share their dimension."""
+    p = as_samples("samples_p", samples_p)
+    q = as_samples("samples_q", samples_q)
+    if p.shape[1] != q.shape[1]:
+        raise GaussDistillError(
+            f"samples_q has dimension {q.shape[1]} but samples_p has dimension {p.shape[1]}; "
+            "both must be arrays of shape (N, dim) with the same dim")
+    return p, q
+
+
+def as_count(name: str, value, minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (booleans and floats are rejected)."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise GaussDistillError(f"{name} must be an integer >= {minimum}; got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise GaussDistillError(f"{name} must be an integer >= {minimum}; got {value}")
+    return int(value)

@@ -1,0 +1,50 @@
+"""The result type of the KL estimators."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class KLEstimate:
+    """An estimate of KL(p ‖ q) from samples, with its standard error.
+
+    Attributes
+    ----------
+    value : float
+        The estimate (``inf`` when the fitted laws have different supports; see ``note``).
+    stderr : float
+        Its standard error (one standard deviation of the sampling spread; it does not
+        include the estimator's bias, which the method's docstring describes).
+    method : str
+        ``"knn"`` or ``"gaussian"``.
+    n_p, n_q : int
+        Number of draws from p and from q.
+    dim : int
+        Dimension of one draw.
+    k : int or None
+        Neighbour order of the k-NN estimator (``None`` for the Gaussian plug-in).
+    stderr_method : str
+        How ``stderr`` was obtained (``"batch means (B batches)"`` or ``"delta method"``).
+    plugin : float or None
+        The Gaussian method's uncorrected plug-in value (``None`` for k-NN).
+    note : str
+        Free text: why a value is infinite, bias caveats.
+    """
+
+    value: float
+    stderr: float
+    method: str
+    n_p: int
+    n_q: int
+    dim: int
+    k: int | None = None
+    stderr_method: str = ""
+    plugin: float | None = None
+    note: str = field(default="")
+
+    def to_dict(self) -> dict:
+        """The fields as a plain dict (floats and strings; JSON-serialisable)."""
+        return asdict(self)
+
+    def __float__(self) -> float:
+        return float(self.value)

@@ -1,0 +1,116 @@
+"""estimate_kl: the public call, its result type, bad input, and accuracy on the linear-Gaussian model.
+
+Monte Carlo policy: tests/oracles/montecarlo.py (|z| <= 4 per comparison, fixed seeds).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+from oracles import dense_gauss_kl, z_for
+
+import gaussdistill as gd
+from gaussdistill.estimators import KLEstimate
+
+from conftest import flat_draws, lg_laws
+
+
+def _pair(n=300, dim=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, dim)), 0.5 + 1.2 * rng.standard_normal((n, dim))
+
+
+@pytest.mark.parametrize("method", ["knn", "gaussian"])
+def test_result_is_frozen_and_serialisable(method):
+    p, q = _pair()
+    est = gd.estimate_kl(p, q, method=method)
+    assert isinstance(est, KLEstimate)
+    assert math.isfinite(est.value) and est.stderr > 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        est.value = 0.0
+    d = est.to_dict()
+    assert d["value"] == est.value and d["stderr"] == est.stderr and d["method"] == method
+    assert (d["n_p"], d["n_q"], d["dim"]) == (300, 300, 2)
+    json.dumps(d)
+    assert float(est) == est.value
+
+
+def test_lists_and_one_dimensional_samples_accepted():
+    rng = np.random.default_rng(1)
+    p, q = rng.standard_normal(400), rng.standard_normal(400) + 1.0
+    a = gd.estimate_kl(p, q, method="gaussian")
+    b = gd.estimate_kl(p[:, None].tolist(), q[:, None].tolist(), method="gaussian")
+    assert a == b and a.dim == 1
+
+
+def test_same_input_same_result_bit_for_bit():
+    p, q = _pair(seed=3)
+    for method in ("knn", "gaussian"):
+        assert gd.estimate_kl(p, q, method=method) == gd.estimate_kl(p.copy(), q.copy(), method=method)
+
+
+def test_the_exact_values_of_the_test_laws():
+    # The reference K^W recomputed with the textbook Gaussian KL of the flattened laws (k = 1 row).
+    student, teacher, exact = lg_laws(3)
+    ref = dense_gauss_kl(student.mean.ravel(), student.col_cov, teacher.mean.ravel(), teacher.col_cov)
+    assert exact == pytest.approx(ref, rel=1e-10)
+
+
+@pytest.mark.parametrize("method", ["knn", "gaussian"])
+@pytest.mark.parametrize("dim", [2, 5])
+def test_errors_within_reported_spread_on_the_linear_gaussian_model(method, dim):
+    """|estimate − exact K^W| <= z · stderr for independent draws of the student and teacher laws."""
+    student, teacher, exact = lg_laws(dim)
+    reps = 3
+    z = z_for(reps)
+    for r in range(reps):
+        sp, sq = np.random.SeedSequence([11, dim, r]).spawn(2)
+        est = gd.estimate_kl(flat_draws(student, 2000, sp), flat_draws(teacher, 2000, sq), method=method)
+        assert abs(est.value - exact) <= z * est.stderr, (est, exact)
+
+
+BAD = [
+    (dict(samples_p="abc"), "samples_p"),
+    (dict(samples_q=b"xyz"), "samples_q"),
+    (dict(samples_p=[[1.0, 2.0], [3.0]]), "samples_p"),
+    (dict(samples_p=np.full((50, 2), np.nan)), "samples_p"),
+    (dict(samples_q=np.r_[np.zeros((49, 2)), [[np.inf, 0.0]]] + np.arange(100.0).reshape(50, 2)), "samples_q"),
+    (dict(samples_p=np.zeros((5, 2, 2))), "samples_p"),
+    (dict(samples_q=np.ones((50, 3))), "samples_q"),              # dimension mismatch
+    (dict(samples_p=np.zeros((0, 2))), "samples_p"),
+    (dict(samples_p=np.ones((50, 2), dtype=bool)), "samples_p"),
+    (dict(samples_q=np.ones((50, 2)) * 1j), "samples_q"),
+    (dict(method="kde"), "method"),
+    (dict(method=None), "method"),
+    (dict(k=0), "k"),
+    (dict(k=1.5), "k"),
+    (dict(k=True), "k"),
+    (dict(k="3"), "k"),
+    (dict(batches=1), "batches"),
+    (dict(workers=0), "workers"),
+    (dict(whiten="yes"), "whiten"),
+    (dict(samples_p=np.arange(6.0).reshape(3, 2), k=3), "samples_p"),   # N < k + 1
+    (dict(samples_q=np.arange(4.0).reshape(2, 2) + 0.5, k=3), "samples_q"),
+    (dict(method="gaussian", debias=1), "debias"),
+    (dict(method="gaussian", k=2), "k"),                              # option of the other method
+    (dict(method="gaussian", samples_p=np.arange(8.0).reshape(4, 2)), "samples_p"),  # N < dim + 3
+]
+
+
+@pytest.mark.parametrize("kwargs,name", BAD)
+def test_bad_input_names_the_argument(kwargs, name):
+    p, q = _pair(n=50)
+    args = dict(samples_p=p, samples_q=q, method="knn") | kwargs
+    with pytest.raises(gd.GaussDistillError, match=name):
+        gd.estimate_kl(**args)
+
+
+def test_gaussian_singular_sample_covariance_is_an_error():
+    rng = np.random.default_rng(2)
+    p = rng.standard_normal((100, 3))
+    p[:, 2] = p[:, 0] + p[:, 1]                        # rank 2 in 3 dimensions
+    with pytest.raises(gd.GaussDistillError, match="samples_p.*singular"):
+        gd.estimate_kl(p, rng.standard_normal((100, 3)), method="gaussian")
