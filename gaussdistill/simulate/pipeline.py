@@ -36,8 +36,12 @@ def design_chunk(cs, rng, R):
     return X, s, U, np.swapaxes(X, -1, -2) @ U
 
 
-def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True) -> dict:
-    """Per-replicate arrays (length R) of every simulated quantity; see :func:`simulate_pipeline`."""
+def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: bool = False) -> dict:
+    """Per-replicate arrays (length R) of every simulated quantity; see :func:`simulate_pipeline`.
+
+    ``keep=True`` also returns the draws themselves (``_E``, ``_X``, ``_U``, ``_W_T``, ``_W_S`` in
+    the original coordinates, ``_target``: Ŷ Xᵀ of the student's fit), for checks on small sizes.
+    """
     k, d, n = cs.k, cs.d, cs.n
     nu, tau = cs.noise, cs.soft_noise
     X, s, U, XtU = design_chunk(cs, rng, R)
@@ -46,6 +50,7 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True) -> dict
     E = rng.standard_normal((R, k, n))
     EXU = E @ XtU                                          # E Xᵀ U, (R, k, d)
     normE2 = np.einsum("rkn,rkn->r", E, E)
+    kept = {"_E": E, "_X": X, "_U": U} if keep else None
     del E
     inv_T = _safe_inverse(s + cs.teacher_lam)
     MTU = (WsU * sv + nu * EXU) * inv_T[..., None, :]      # M_T U = Y Xᵀ A_T⁻¹ U
@@ -72,6 +77,10 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True) -> dict
     sig_s = cs.student_temperature * tau**2 * inv_sqrt_S**2
     WSU = MSU + rng.standard_normal((R, k, d)) * np.sqrt(sig_s)[..., None, :]
     out = {}
+    if keep:
+        Ut = np.swapaxes(U, -1, -2)
+        kept.update(_W_T=WTU @ Ut, _W_S=WSU @ Ut, _target=target @ Ut)
+        out.update(kept)
     # ---- the conditional law of the student given D (docs/mathematics.md §4.3)
     g = s * inv_sqrt_S**2
     if cs.student == "sampled" and cs.linear_student and cs.rank != 0:
