@@ -94,7 +94,7 @@ def _label(name):
 
 def _maybe_log(ax, values, axis="x"):
     finite = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
-    if finite.size and finite.min() > 0 and finite.max() / finite.min() >= 20:
+    if finite.size and finite.min() > 0 and finite.max() / finite.min() >= 10:
         (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
 
 

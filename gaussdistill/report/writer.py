@@ -184,6 +184,9 @@ def _save(ax_or_fig, folder, stem):
         fig.savefig(path, dpi=DPI, metadata={"Software": "gaussdistill"} if ext == "png" else
                     {"Creator": "gaussdistill", "CreationDate": None})
         paths.append(path)
+        # The constrained layout is computed by the first save; keep it for the second
+        # (the sizes are in inches, so the PDF gets the same layout at half the cost).
+        fig.set_layout_engine("none")
     return paths
 
 
