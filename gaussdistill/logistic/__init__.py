@@ -18,8 +18,16 @@ from .diagnostics import effective_sample_size, split_rhat
 from .langevin import ChainRun, Preconditioner, run_chains
 from .setting import LogisticSetting
 
-__all__ = ["LogisticSetting", "run_chains", "ChainRun", "Preconditioner", "split_rhat",
-           "effective_sample_size", "evaluate_bounds", "exceedance"]
+__all__ = [
+    "ChainRun",
+    "LogisticSetting",
+    "Preconditioner",
+    "effective_sample_size",
+    "evaluate_bounds",
+    "exceedance",
+    "run_chains",
+    "split_rhat",
+]
 
 
 def __getattr__(name):

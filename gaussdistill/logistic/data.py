@@ -27,7 +27,7 @@ class Truth:
     params: np.ndarray
 
     @classmethod
-    def make(cls, kind: str, k: int, d: int, signal: float, truth_seed: int) -> "Truth":
+    def make(cls, kind: str, k: int, d: int, signal: float, truth_seed: int) -> Truth:
         G = np.random.default_rng(np.random.SeedSequence(truth_seed)).standard_normal((k, d))
         params = signal * G / np.sqrt(d)
         params.setflags(write=False)

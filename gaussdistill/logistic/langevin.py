@@ -30,8 +30,8 @@ naming the step size. MALA treats a non-finite log density at a proposal as a re
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -49,12 +49,12 @@ class Preconditioner:
     R: np.ndarray
 
     @classmethod
-    def identity(cls, p: int) -> "Preconditioner":
+    def identity(cls, p: int) -> Preconditioner:
         eye = np.eye(p)
         return cls(eye, eye)
 
     @classmethod
-    def from_precision(cls, precision: np.ndarray) -> "Preconditioner":
+    def from_precision(cls, precision: np.ndarray) -> Preconditioner:
         """P = precision⁻¹ with R = L⁻ᵀ from the Cholesky factor L (set-up only, not per step)."""
         L = np.linalg.cholesky(precision)
         eye = np.broadcast_to(np.eye(precision.shape[-1]), precision.shape)

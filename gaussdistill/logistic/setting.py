@@ -122,7 +122,7 @@ class LogisticSetting:
             if not isinstance(getattr(self, name), str) or getattr(self, name) not in choices:
                 raise GaussDistillError(f"{name} must be one of {choices}; got {getattr(self, name)!r}")
 
-    def replace(self, **overrides) -> "LogisticSetting":
+    def replace(self, **overrides) -> LogisticSetting:
         """A copy with some parameters changed (validated again); unknown names are refused."""
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(overrides) - names)
