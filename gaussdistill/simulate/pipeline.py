@@ -110,7 +110,8 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
             risk = np.sum((D @ SigU) * D, axis=(-2, -1)) + k * nu**2
             emp = (nu**2 * normE2 - 2 * nu * np.sum(EXU * D, axis=(-2, -1)) + np.sum(D * D * sv, axis=(-2, -1))) / n
             out[f"risk_{tag}"], out[f"emp_risk_{tag}"], out[f"gen_{tag}"] = risk, emp, risk - emp
-        grad = 2 * DT @ SigU - 2 * (nu * EXU - DT * sv) / n
+        # ∇g(W) = 2(W − W⋆)Σ_x + 2(Y − WX)Xᵀ/n, and (Y − W_T X)Xᵀ U = νEXᵀU − (W_T − W⋆)U diag(s)
+        grad = 2 * DT @ SigU + 2 * (nu * EXU - DT * sv) / n
         out["first_order"] = np.sum(grad * delta, axis=(-2, -1))
         H = SigU - np.eye(d) * (s / n)[..., None, :]
         out["curvature"] = np.sum((delta @ H) * delta, axis=(-2, -1))
