@@ -58,6 +58,7 @@ from functools import cached_property
 
 import numpy as np
 
+from ..errors import GaussDistillError
 from .langevin import ChainRun, Preconditioner, run_chains
 
 
@@ -137,12 +138,34 @@ class Problem:
     prior_var: float
     temperature: float
 
+    def __post_init__(self):
+        try:
+            X = np.asarray(self.X, dtype=float)
+            y_raw = np.asarray(self.y)
+        except (TypeError, ValueError) as exc:
+            raise GaussDistillError(f"X and y must be numeric arrays ({exc})") from None
+        if X.ndim != 2 or not np.all(np.isfinite(X)):
+            raise GaussDistillError(f"X must be a finite 2-D (d, n) array; got shape {X.shape}"
+                                    + ("" if X.ndim != 2 else " with non-finite entries"))
+        if y_raw.shape != (X.shape[1],) or y_raw.dtype.kind not in "iu" or (y_raw.size and y_raw.min() < 0):
+            raise GaussDistillError(f"y must be {X.shape[1]} non-negative integer class labels (one per column of X); "
+                                    f"got dtype {y_raw.dtype} shape {y_raw.shape}")
+        for name in ("gamma", "prior_var", "temperature"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not (math.isfinite(v) and v > 0):
+                raise GaussDistillError(f"{name} must be a finite number > 0; got {v!r}")
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y_raw.astype(np.intp))
+
     @cached_property
     def onehot(self) -> np.ndarray:
         k = int(self.y.max()) + 1 if self.y.size else 1
         return self.onehot_k(k)
 
     def onehot_k(self, k: int) -> np.ndarray:
+        if self.y.size and self.y.max() >= k:
+            raise GaussDistillError(f"y has a label {int(self.y.max())} >= k = {k}; labels must lie in [0, k)")
         Y = np.zeros((k, self.X.shape[1]))
         Y[self.y, np.arange(self.X.shape[1])] = 1.0
         return Y
@@ -269,6 +292,13 @@ def sample_student(problem: Problem, soft: np.ndarray, rank: int, n_steps: int, 
     centred teacher draw when X has full row rank), plus N(0, 0.1²) noise.
     """
     X, T = problem.X, problem.temperature
+    soft = np.asarray(soft, dtype=float)
+    if soft.ndim != 3 or soft.shape[2] != X.shape[1] or not np.all(np.isfinite(soft)) or np.any(soft < 0):
+        raise GaussDistillError(f"soft labels must be finite probabilities of shape (n_draws, k, {X.shape[1]}); "
+                                f"got shape {soft.shape}")
+    if not 1 <= rank <= min(soft.shape[1], X.shape[0]):
+        raise GaussDistillError(f"rank must be an integer in [1, min(k, d)] = [1, {min(soft.shape[1], X.shape[0])}]; "
+                                f"got {rank!r}")
     C, k, n = soft.shape
     d, r = X.shape[0], rank
     P_T = soft
