@@ -246,25 +246,27 @@ def print_rows(rows, header, as_json, out):
 
 
 # ----------------------------------------------------------------------------- failures
-def extreme_options(args, threshold=30.0):
-    """'--noise 1e+160, ...': the numeric options more than 10**threshold away from 1."""
+def _numeric_options(args) -> list[tuple[str, float]]:
+    """(flag, value) of the nonzero numeric model options, farthest from 1 first."""
     values = [(flag, getattr(args, attr, None)) for attr, flag in NUMERIC_OPTIONS]
-    values = [(flag, v) for flag, v in values if isinstance(v, float) and v != 0.0]
-    extreme = sorted(values, key=lambda fv: -abs(math.log10(abs(fv[1]))))
-    return ", ".join(f"{flag} {value:g}" for flag, value in extreme if abs(math.log10(abs(value))) > threshold)
+    found = [(flag, v) for flag, v in values if isinstance(v, float) and v != 0.0]
+    return sorted(found, key=lambda fv: -abs(math.log10(abs(fv[1]))))
+
+
+def extreme_options(args, threshold=30.0) -> str:
+    """'--noise 1e+160, ...': the numeric options more than 10**threshold away from 1."""
+    return ", ".join(f"{flag} {value:g}" for flag, value in _numeric_options(args)
+                     if abs(math.log10(abs(value))) > threshold)
 
 
 def overflow_message(args, exc) -> str:
     """One line for a computation that left float64's range: name the extreme options."""
-    values = [(flag, getattr(args, attr, None)) for attr, flag in NUMERIC_OPTIONS]
-    values = [(flag, v) for flag, v in values if isinstance(v, float) and v != 0.0]
-    extreme = sorted(values, key=lambda fv: -abs(math.log10(abs(fv[1]))))
-    named = [f"{flag} {value:g}" for flag, value in extreme if abs(math.log10(abs(value))) > 30]
-    where = ", ".join(named) if named else "the input data" if getattr(args, "input", None) else \
-        ", ".join(f"{flag} {value:g}" for flag, value in extreme[:2])
-    what = type(exc).__name__
-    return (f"the computation left float64's range ({what}) with {where}; use values closer to 1 "
-            f"(or rescale X and Y)")
+    where = extreme_options(args)
+    if not where:
+        where = "the input data" if getattr(args, "input", None) else \
+            ", ".join(f"{flag} {value:g}" for flag, value in _numeric_options(args)[:2])
+    return (f"the computation left float64's range ({type(exc).__name__}) with {where}; "
+            "use values closer to 1 (or rescale X and Y)")
 
 
 @contextlib.contextmanager
@@ -280,13 +282,20 @@ def quiet_numpy():
 
 
 def report_warnings(caught, err) -> None:
+    """After a successful command: one line per distinct gaussdistill or numpy warning.
+
+    Other warnings (from libraries) go back through Python's own filters.
+    """
     seen = set()
     for w in caught:
-        if issubclass(w.category, RuntimeWarning) and not issubclass(w.category, gd.GaussDistillWarning):
+        if issubclass(w.category, gd.GaussDistillWarning):
+            text = str(w.message).replace("precision=50", "--precision 50")
+        elif issubclass(w.category, RuntimeWarning):
             text = (f"numpy reported '{w.message}' during the computation; "
                     "check the result with --precision 50")
         else:
-            text = str(w.message).replace("precision=50", "--precision 50")
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            continue
         if text not in seen:
             seen.add(text)
             err.write(f"gaussdistill: warning: {text}\n")

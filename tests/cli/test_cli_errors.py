@@ -56,7 +56,7 @@ def data(tmp_path_factory):
     (["example", "--precision", "3"], "--precision"),
     (["derive", "--d", "50"], "number of modes must be an int in 1..12"),
     (["derive", "--student", "teacher"], "invalid choice"),
-    (["derive", "--kind", "weight", "--out", "/nonexistent-dir/x.tex"], "cannot write"),
+    (["derive", "--kind", "weight", "--d", "1", "--noiseless", "--out", "/nonexistent-dir/x.tex"], "cannot write"),
 ])
 def test_option_errors_are_one_line(capsys, argv, pattern):
     assert_one_line_error(*fail(capsys, argv), pattern)
