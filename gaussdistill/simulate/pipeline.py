@@ -5,8 +5,10 @@ Python loop over replicates):
 
     label noise E → Y = W⋆X + νE → teacher draw W_T ~ q_T(·|D) → soft labels → student W_S.
 
-Weights are carried in the eigenbasis U of X Xᵀ (W ↦ W U, exact: U is orthogonal), so the
-only O(n) work is E Xᵀ U (and, in the random design, drawing X and forming X Xᵀ). The soft
+Weights are carried in the eigenbasis U of X Xᵀ (W ↦ W U, exact: U is orthogonal). In the
+fixed design the label noise is drawn in that basis too (E Xᵀ U and ‖E‖² have exact laws of
+size k·d and 1), so a replicate costs O(k d²) whatever n; the random design draws X and E in
+full (O(k d n)). The soft
 labels enter the student only through Ŷ Xᵀ U, whose law is drawn exactly: for the average
 Ȳ of m draws sharing one teacher draw, Ȳ Xᵀ U = W_T X Xᵀ U + (τ/√m) Z diag(√s) with Z
 standard normal (the columns of E′ Xᵀ U are independent with variances s_j).
@@ -39,7 +41,8 @@ def design_chunk(cs, rng, R):
 def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: bool = False) -> dict:
     """Per-replicate arrays (length R) of every simulated quantity; see :func:`simulate_pipeline`.
 
-    ``keep=True`` also returns the draws themselves (``_E``, ``_X``, ``_U``, ``_W_T``, ``_W_S`` in
+    In the fixed design the label noise is drawn in the eigenbasis (see the comment below), unless
+    ``keep=True``, which draws E (R, k, n) in full and also returns the draws themselves (``_E``, ``_X``, ``_U``, ``_W_T``, ``_W_S`` in
     the original coordinates, ``_target``: Ŷ Xᵀ of the student's fit), for checks on small sizes.
     """
     k, d, n = cs.k, cs.d, cs.n
@@ -47,11 +50,20 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
     X, s, U, XtU = design_chunk(cs, rng, R)
     sv = s[..., None, :]                                   # broadcast over the k rows
     WsU = cs.W_star @ U                                    # (k, d) or (R, k, d)
-    E = rng.standard_normal((R, k, n))
-    EXU = E @ XtU                                          # E Xᵀ U, (R, k, d)
-    normE2 = np.einsum("rkn,rkn->r", E, E)
-    kept = {"_E": E, "_X": X, "_U": U} if keep else None
-    del E
+    if cs.design == "fixed" and not keep:
+        # Exact in law and O(kd) per replicate: E Xᵀ u_j = √s_j G_j with G_j ~ N(0, I_k) independent
+        # (Uᵀ X Xᵀ U = diag(s)), and ‖E‖² = Σ_{s_j>0} ‖G_j‖² + χ²_{k(n−ρ)} from the complement.
+        G = rng.standard_normal((R, k, d)) * (s > 0)
+        EXU = G * np.sqrt(s)
+        rho = int(np.count_nonzero(s))
+        normE2 = np.einsum("rkd,rkd->r", G, G) + (rng.chisquare(k * (n - rho), R) if n > rho else 0.0)
+        kept = None
+    else:
+        E = rng.standard_normal((R, k, n))
+        EXU = E @ XtU                                      # E Xᵀ U, (R, k, d)
+        normE2 = np.einsum("rkn,rkn->r", E, E)
+        kept = {"_E": E, "_X": X, "_U": U} if keep else None
+        del E
     inv_T = _safe_inverse(s + cs.teacher_lam)
     MTU = (WsU * sv + nu * EXU) * inv_T[..., None, :]      # M_T U = Y Xᵀ A_T⁻¹ U
     sig_t = cs.teacher_temperature * nu**2 * inv_T
