@@ -33,6 +33,17 @@ class Dataset:
     X: np.ndarray
     Y: np.ndarray
 
+    def __post_init__(self):
+        for name in ("X", "Y"):
+            try:
+                arr = np.asarray(getattr(self, name), dtype=float)
+            except (TypeError, ValueError):
+                raise GaussDistillError(f"{name} must be a numeric array") from None
+            if not np.all(np.isfinite(arr)):
+                raise GaussDistillError(f"{name} contains non-finite entries; all entries must be finite")
+        if np.ndim(self.X) != 2:
+            raise GaussDistillError(f"X must be a 2-D (d, n) array; got shape {np.shape(self.X)}")
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -63,7 +74,11 @@ class DistillationModel(Protocol):
 
 
 def _draws(name: str, weights, shape) -> np.ndarray:
-    W = np.asarray(weights, dtype=float)
+    try:
+        W = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError):
+        raise GaussDistillError(f"{name} must be a numeric array of shape (n_draws, {shape[0]}, {shape[1]}); "
+                                f"got {type(weights).__name__}") from None
     if W.ndim == 2:
         W = W[None]
     if W.ndim != 3 or W.shape[1:] != shape:
