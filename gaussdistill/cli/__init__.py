@@ -8,6 +8,7 @@ Errors in the input end with one line on stderr naming the option and what would
 valid, and exit status 2, never a traceback; numpy's RuntimeWarnings are collected and
 never printed before an error line.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,7 +22,7 @@ import gaussdistill as gd
 from ._common import ArgumentParser, extreme_options, overflow_message, quiet_numpy, report_warnings
 
 #: Subcommand modules of this package, in the order ``--help`` lists them.
-SUBCOMMANDS = ("example", "evaluate", "derive", "report")
+SUBCOMMANDS = ("example", "evaluate", "derive", "report", "simulate")
 
 
 def _modules():
@@ -32,11 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="gaussdistill",
         description="Distillation divergences of the linear-Gaussian teacher/student model "
-                    "and their bias/variance/rank-bottleneck decomposition.",
+        "and their bias/variance/rank-bottleneck decomposition.",
         epilog="examples:\n  gaussdistill example\n  gaussdistill example --json\n"
-               "  gaussdistill evaluate data.npz --rank 1\n  gaussdistill derive --kind predictive --latex\n"
-               "\nRun 'gaussdistill <subcommand> --help' for each subcommand's options.",
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        "  gaussdistill evaluate data.npz --rank 1\n  gaussdistill derive --kind predictive --latex\n"
+        "\nRun 'gaussdistill <subcommand> --help' for each subcommand's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"gaussdistill {gd.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{" + ",".join(SUBCOMMANDS) + "}")
     for module in _modules():
@@ -57,7 +59,7 @@ def main(argv=None) -> int:
         return 0
     except gd.GaussDistillError as exc:
         message, extreme = str(exc), extreme_options(args)
-        if extreme and "overflow" in message:   # name the options that are far from 1
+        if extreme and "overflow" in message:  # name the options that are far from 1
             message += f" (options far from 1: {extreme})"
         return _fail(message, err)
     except (ArithmeticError, np.linalg.LinAlgError) as exc:  # overflow, failed SVD: extreme inputs

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from . import _common as c
 
 NAME = "report"
@@ -15,6 +17,7 @@ def add_parser(subparsers):
     p = c.subcommand_parser(subparsers, NAME, "write a paper-ready report folder for one setting", [
         "gaussdistill report                       # built-in setting -> ./gaussdistill-report/",
         "gaussdistill report my_setting.toml --out figs/",
+        "gaussdistill report --set rank=1 --set student_lam=0.1 --out rank1/",
         "gaussdistill report --no-simulate --no-pdf   # tables, closed forms and trade-off figures only",
         "",
         "A settings file (.toml or .json) holds numbers and names only, e.g.",
@@ -26,6 +29,8 @@ def add_parser(subparsers):
     ])
     p.add_argument("setting", nargs="?", default=None, metavar="SETTING",
                    help="settings file (.toml or .json); default: the built-in setting")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change one setting key (repeatable), e.g. --set rank=1")
     p.add_argument("--out", default="gaussdistill-report", metavar="DIR",
                    help="folder to write (default ./gaussdistill-report; a previous report there "
                         "is replaced)")
@@ -41,11 +46,15 @@ def add_parser(subparsers):
 
 def run(args, out) -> int:
     from ..report import write_report
+    from ..report.setting import apply_overrides
+    from ..report.writer import resolve_setting
 
     progress = {"auto": None, "always": True, "never": False}[args.progress]
     try:
-        result = write_report(args.setting, args.out, compile=not args.no_pdf, progress=progress,
-                              simulate=not args.no_simulate, symbolic=not args.no_symbolic)
+        setting = apply_overrides(resolve_setting(args.setting), args.set)
+        with np.errstate(under="ignore"):  # exp underflow to 0 in the CGF tails is exact enough
+            result = write_report(setting, args.out, compile=not args.no_pdf, progress=progress,
+                                  simulate=not args.no_simulate, symbolic=not args.no_symbolic)
     except c.GaussDistillError as exc:
         message = str(exc)
         if message.startswith("out: "):

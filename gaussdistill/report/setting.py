@@ -34,11 +34,13 @@ import dataclasses
 import json
 import math
 import os
+import re
 from dataclasses import dataclass, field
 
 from ..errors import GaussDistillError
 
-__all__ = ["Setting", "DEFAULT_SETTING", "load_setting", "STUDENTS"]
+__all__ = ["Setting", "DEFAULT_SETTING", "load_setting", "STUDENTS", "apply_overrides", "parse_assignments",
+           "parse_value", "setting_from_mapping"]
 
 STUDENTS = ("population", "sampled", "shrinkage")
 _INTS = {"k": 1, "d": 1, "n": 1, "rank": 0, "seed": 0, "replicates": 2}
@@ -226,3 +228,55 @@ def load_setting(path) -> Setting:
 
 
 DEFAULT_SETTING = Setting()
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_+|-]*")
+
+
+def parse_value(text: str, what: str):
+    """A number (int when written as one) or a plain name from command-line text.
+
+    Only decimal numbers (``3``, ``0.5``, ``1e-3``) and names (letters, digits, ``_``) are
+    accepted; nothing is evaluated. ``what`` names the flag in the error.
+    """
+    text = text.strip()
+    if _NUMBER.fullmatch(text):
+        value = float(text)
+        if not math.isfinite(value):
+            raise GaussDistillError(f"{what}: {text!r} is not a finite number")
+        return int(text) if re.fullmatch(r"[+-]?\d+", text) else value
+    if _NAME.fullmatch(text):
+        return text
+    raise GaussDistillError(f"{what}: {text!r} is neither a number nor a plain name")
+
+
+def parse_assignments(items, flag: str) -> dict:
+    """``["rank=1", "noise=0.3"]`` → ``{"rank": 1, "noise": 0.3}`` (``flag`` names the option).
+
+    With ``flag="--grid"`` the right-hand side is a comma-separated list of values.
+    """
+    out = {}
+    for item in items or ():
+        key, sep, rhs = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not rhs.strip():
+            raise GaussDistillError(f"{flag} {item!r}: expected KEY=VALUE" +
+                                    (",VALUE,..." if flag == "--grid" else ""))
+        if flag == "--grid":
+            out[key] = [parse_value(v, f"{flag} {key}") for v in rhs.split(",") if v.strip()]
+        else:
+            out[key] = parse_value(rhs, f"{flag} {key}")
+    return out
+
+
+def apply_overrides(setting: Setting, items, flag: str = "--set") -> Setting:
+    """The setting with ``KEY=VALUE`` assignments applied (unknown key or bad value: an error
+    naming ``flag`` and the key)."""
+    changes = parse_assignments(items, flag)
+    if not changes:
+        return setting
+    try:
+        return setting.replace(**changes)
+    except GaussDistillError as exc:
+        raise GaussDistillError(f"{flag}: {exc}") from None

@@ -6,6 +6,7 @@ the same tables bit for bit.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ from ..errors import GaussDistillError
 from . import document, plots, tables
 from .setting import DEFAULT_SETTING, Setting, load_setting, setting_from_mapping
 
-__all__ = ["write_report", "ReportResult", "resolve_setting", "MARKER"]
+__all__ = ["write_report", "ReportResult", "resolve_setting", "MARKER", "staged_folder", "folder_files"]
 
 #: Empty file that marks a folder as a gaussdistill report (only such a folder is replaced).
 MARKER = ".gaussdistill-report"
@@ -77,19 +78,43 @@ def resolve_setting(setting) -> Setting:
                             f"file; got {type(setting).__name__}")
 
 
-def _prepare_out(out) -> tuple[str, str]:
+def _prepare_out(out, flag="out") -> tuple[str, str]:
     out = os.path.abspath(os.fspath(out))
     parent = os.path.dirname(out)
     if not os.path.isdir(parent):
-        raise GaussDistillError(f"out: the folder {parent!r} does not exist")
+        raise GaussDistillError(f"{flag}: the folder {parent!r} does not exist")
     if os.path.lexists(out):
         if not os.path.isdir(out) or os.path.islink(out):
-            raise GaussDistillError(f"out: {out!r} exists and is not a folder")
+            raise GaussDistillError(f"{flag}: {out!r} exists and is not a folder")
         if os.listdir(out) and not os.path.exists(os.path.join(out, MARKER)):
-            raise GaussDistillError(f"out: {out!r} exists and is not a gaussdistill report folder "
+            raise GaussDistillError(f"{flag}: {out!r} exists and is not a gaussdistill report folder "
                                     f"(it is replaced only if it holds a {MARKER} file); choose "
                                     f"another --out")
     return out, parent
+
+
+@contextlib.contextmanager
+def staged_folder(out, flag="out"):
+    """Yield a temporary folder beside ``out``; on success move it to ``out``, else delete it.
+
+    ``out`` may not exist, be empty, or be a previous gaussdistill output (marked by
+    :data:`MARKER`), which is replaced; anything else is refused (nothing is deleted).
+    """
+    out, parent = _prepare_out(out, flag)
+    tmp = tempfile.mkdtemp(prefix=".gaussdistill-report-", dir=parent)
+    try:
+        yield tmp
+        open(os.path.join(tmp, MARKER), "w").close()
+        _move_into_place(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def folder_files(folder) -> tuple:
+    """Every file under ``folder`` (relative paths, sorted), the marker left out."""
+    return tuple(sorted(os.path.relpath(os.path.join(root, f), folder)
+                        for root, _, names in os.walk(folder) for f in names if f != MARKER))
 
 
 def write_report(setting=None, out="gaussdistill-report", *, compile=True, progress=None,
@@ -114,11 +139,10 @@ def write_report(setting=None, out="gaussdistill-report", *, compile=True, progr
     place at the end, so an error leaves ``out`` as it was.
     """
     setting = resolve_setting(setting)
-    out, parent = _prepare_out(out)
+    out = os.path.abspath(os.fspath(out))
     if progress is None:
         progress = sys.stderr.isatty()
-    tmp = tempfile.mkdtemp(prefix=".gaussdistill-report-", dir=parent)
-    try:
+    with staged_folder(out) as tmp:
         sections, pieces = _build(setting, tmp, progress, simulate=simulate, symbolic=symbolic)
         tex = document.build_document(title="gaussdistill report", setting_rows=_setting_rows(setting),
                                       sections=sections)
@@ -129,13 +153,7 @@ def write_report(setting=None, out="gaussdistill-report", *, compile=True, progr
         with open(os.path.join(tmp, "setting.json"), "w") as fh:
             json.dump(setting.to_dict(), fh, indent=2)
             fh.write("\n")
-        open(os.path.join(tmp, MARKER), "w").close()
-        files = tuple(sorted(os.path.relpath(os.path.join(root, f), tmp)
-                             for root, _, names in os.walk(tmp) for f in names if f != MARKER))
-        _move_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        files = folder_files(tmp)
     pdf = os.path.join(out, "report.pdf") if result.pdf else None
     summary = _summary(setting, out, files, pieces, result.message)
     return ReportResult(out, files, pdf, result.message, summary, setting)
