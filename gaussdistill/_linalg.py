@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import mpmath
 import numpy as np
 
-from ._numerics.special import SERIES_CUTOFF, u_minus_log1p, u_minus_log1p_mp_array
+from ._numerics.special import u_minus_log1p, u_minus_log1p_mp_array
 from .errors import GaussDistillError
 
 # Rank cutoff: eigenvalues below RANK_RTOL * max|eigenvalue| count as zero

@@ -5,9 +5,10 @@ r"""The one implementation of :math:`\varphi(u) = u - \ln(1 + u)`, in float64 an
 :math:`\mathrm{KL}(\mathcal N(0,\rho)\,\|\,\mathcal N(0,1)) = \tfrac12\varphi(\rho - 1)`.
 Three regimes need care:
 
-1. :math:`|u|` small: ``u - log1p(u)`` cancels (both terms are ~u, the result ~u²/2), so
-   the alternating series :math:`\sum_{j\ge2}(-u)^j/j` is summed instead;
-2. moderate :math:`u`: ``u - log1p(u)`` is accurate;
+1. :math:`-0.5 \le u \le 1`: ``u - log1p(u)`` cancels (both terms are ~u, the result
+   ~u²/2, so log10(2/|u|) digits are lost), so a series in :math:`t = u/(2+u)` with
+   positive terms is summed instead;
+2. :math:`u > 1`: ``u - log1p(u)`` is accurate;
 3. :math:`u` near −1 (a very small variance ratio): u itself, computed as
    :math:`(a-b)/b`, has lost the digits of :math:`1 + u = a/b` (at a/b = 1e-17, 1 + u
    rounds to 0). Callers that have the ratio pass it as ``ratio`` and the function uses
@@ -21,18 +22,26 @@ from __future__ import annotations
 import mpmath
 import numpy as np
 
-# Where the series replaces the direct difference. With |u| < SERIES_CUTOFF the 12 terms
-# below leave a truncation error under |u|^13/13 / (u^2/2) < 1e-22 relative.
-SERIES_CUTOFF = 1e-2
-_SERIES_TERMS = 12
+# Where the series replaces the direct difference: -0.5 <= u <= 1, i.e. |t| <= 1/3 for
+# t = u/(2+u). 18 terms of the series in t^2 <= 1/9 leave a truncation error < 1e-18 relative.
+SERIES_LOW, SERIES_HIGH = -0.5, 1.0
+_SERIES_TERMS = 18
 
 
 def _series(u: np.ndarray) -> np.ndarray:
-    # Horner evaluation of sum_{j=2}^{J} (-1)^j u^j / j = u^2 * sum_{j=2}^{J} (-u)^{j-2} / j.
+    r"""φ(u) for -0.5 <= u <= 1 from t = u/(2+u), without cancellation.
+
+    ln(1+u) = 2 atanh t = 2(t + t³/3 + t⁵/5 + …) and u = 2t/(1−t), so
+    φ(u) = 2t²/(1−t) − 2t³ Σ_{j≥0} t^{2j}/(2j+3): both terms are positive for u < 0, and for
+    u > 0 the second is at most 1/12 of the first, so no digits cancel (unlike u − log1p(u),
+    which loses log10(2/|u|) digits).
+    """
+    t = u / (2.0 + u)
+    t2 = t * t
     acc = np.zeros_like(u)
-    for j in range(_SERIES_TERMS + 1, 1, -1):
-        acc = 1.0 / j - u * acc
-    return u * u * acc
+    for j in range(_SERIES_TERMS, -1, -1):   # Horner in t²
+        acc = 1.0 / (2 * j + 3) + t2 * acc
+    return 2.0 * t2 / (1.0 - t) - 2.0 * t2 * t * acc
 
 
 def u_minus_log1p(u, ratio=None) -> np.ndarray:
@@ -44,9 +53,10 @@ def u_minus_log1p(u, ratio=None) -> np.ndarray:
         The relative differences :math:`u = (a - b)/b`.
     ratio : array_like or None
         The ratios :math:`1 + u = a/b` computed directly (same shape as ``u``), when the
-        caller has them. Used wherever :math:`|u| \ge` ``SERIES_CUTOFF``: it keeps every
-        digit of a ratio such as 1e-17 that ``1 + u`` would round to 0. Where
-        :math:`|u|` is small the series in ``u`` is used (``u`` is then the accurate one).
+        caller has them. Used outside -0.5 <= u <= 1: it keeps every digit of a ratio such
+        as 1e-17 that ``1 + u`` would round to 0. Inside, a series in
+        :math:`t = u/(2+u)` is used (``u`` is then the accurate one: near 0 it carries the
+        digits that ``ratio - 1`` would lose).
 
     Returns
     -------
@@ -54,7 +64,7 @@ def u_minus_log1p(u, ratio=None) -> np.ndarray:
     """
     u = np.asarray(u, dtype=float)
     out = np.empty_like(u)
-    small = np.abs(u) < SERIES_CUTOFF
+    small = (u >= SERIES_LOW) & (u <= SERIES_HIGH)
     out[small] = _series(u[small])
     big = ~small
     with np.errstate(divide="ignore", over="ignore"):
@@ -91,7 +101,7 @@ def u_minus_log1p_mp(u=None, ratio=None, dps: int = 50):
                 return mpmath.mpf(0)
             if abs(uu) < mpmath.mpf(10) ** (-int(dps)):
                 value = uu * uu * (mpmath.mpf(1) / 2 - uu / 3)
-            elif r is not None and abs(uu) >= SERIES_CUTOFF:
+            elif r is not None and not SERIES_LOW <= uu <= SERIES_HIGH:
                 value = (r - 1) - mpmath.log(r)
             else:
                 value = uu - mpmath.log1p(uu)
@@ -108,4 +118,4 @@ def u_minus_log1p_mp_array(u, ratio=None, dps: int = 50) -> np.ndarray:
                     dtype=object).reshape(u.shape)
 
 
-__all__ = ["u_minus_log1p", "u_minus_log1p_mp", "u_minus_log1p_mp_array", "SERIES_CUTOFF"]
+__all__ = ["u_minus_log1p", "u_minus_log1p_mp", "u_minus_log1p_mp_array", "SERIES_LOW", "SERIES_HIGH"]
