@@ -10,6 +10,7 @@ A heading "### 2.3 Bias, ..." or "## 2. The ..." defines the section numbers 2.3
 Docstrings and comments must not cite the project's planning material (MATH x.y, STYLE,
 REFERENCES, SEED, issue numbers) or any file outside the repository.
 """
+
 from __future__ import annotations
 
 import ast
@@ -52,8 +53,12 @@ def docstrings_and_comments(path: Path):
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = getattr(node, "body", [])
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                    and isinstance(body[0].value.value, str):
+            if (
+                body
+                and isinstance(body[0], ast.Expr)
+                and isinstance(getattr(body[0], "value", None), ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
                 out.append((body[0].lineno, body[0].value.value))
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
@@ -104,8 +109,28 @@ def test_docs_cross_references_resolve():
 
 def test_mathematics_has_the_numbered_sections_the_code_relies_on():
     have = sections(DOCS / "mathematics.md")
-    expected = {"1", "1.1", "1.2", "1.3", "2", "2.1", "2.2", "2.3", "2.4", "2.5", "3", "3.5",
-                "4", "4.1", "4.2", "4.3", "4.4", "4.5", "5", "6"}
+    expected = {
+        "1",
+        "1.1",
+        "1.2",
+        "1.3",
+        "2",
+        "2.1",
+        "2.2",
+        "2.3",
+        "2.4",
+        "2.5",
+        "3",
+        "3.5",
+        "4",
+        "4.1",
+        "4.2",
+        "4.3",
+        "4.4",
+        "4.5",
+        "5",
+        "6",
+    }
     assert expected <= have, sorted(expected - have)
     text = (DOCS / "mathematics.md").read_text(encoding="utf-8")
     assert "eq. (10)" in text and "eq. (11)" in text
@@ -146,6 +171,9 @@ def test_api_page_says_where_each_name_lives():
         except ImportError as exc:
             problems.append(f"{module_name}: {exc}")
             continue
-        problems += [f"{module_name} has no {name}" for name in names
-                     if not (hasattr(module, name) or getattr(gd, name, None) is module)]
+        problems += [
+            f"{module_name} has no {name}"
+            for name in names
+            if not (hasattr(module, name) or getattr(gd, name, None) is module)
+        ]
     assert not problems, "\n".join(problems)

@@ -22,7 +22,7 @@ import gaussdistill as gd
 from ._common import ArgumentParser, extreme_options, overflow_message, quiet_numpy, report_warnings
 
 #: Subcommand modules of this package, in the order ``--help`` lists them.
-SUBCOMMANDS = ("example", "evaluate", "derive", "report", "simulate")
+SUBCOMMANDS = ("example", "evaluate", "derive", "report", "simulate", "sweep")
 
 
 def _modules():

@@ -7,6 +7,7 @@ when infinite; the row's ``reason`` is then a sentence saying why (it is ``null`
 finite row). Strict JSON (RFC 8259) has no infinity, and ``null`` cannot be mistaken for a
 number. With ``--precision P`` the numbers are written with at most P significant digits.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,19 +22,27 @@ import numpy as np
 import gaussdistill as gd
 from gaussdistill.errors import GaussDistillError
 
-JSON_NOTE = ("JSON output: divergences are numbers; an infinite one is null and its row's "
-             "\"reason\" says why.")
+JSON_NOTE = 'JSON output: divergences are numbers; an infinite one is null and its row\'s "reason" says why.'
 
 # Function-argument names as the command line spells them, per model stage.
 TEACHER_FLAGS = {"lam": "--teacher-lam", "noise": "--noise", "temperature": "--teacher-temperature"}
-STUDENT_FLAGS = {"lam": "--student-lam", "soft_noise": "--soft-noise",
-                 "temperature": "--student-temperature", "rank": "--rank"}
+STUDENT_FLAGS = {
+    "lam": "--student-lam",
+    "soft_noise": "--soft-noise",
+    "temperature": "--student-temperature",
+    "rank": "--rank",
+}
 DIVERGENCE_FLAGS = {"precision": "--precision", "soft_noise": "--soft-noise", "rank": "--rank"}
 
 # The numeric model options, as (attribute, flag): named when a computation overflows.
-NUMERIC_OPTIONS = (("noise", "--noise"), ("soft_noise", "--soft-noise"), ("teacher_lam", "--teacher-lam"),
-                   ("student_lam", "--student-lam"), ("teacher_temperature", "--teacher-temperature"),
-                   ("student_temperature", "--student-temperature"))
+NUMERIC_OPTIONS = (
+    ("noise", "--noise"),
+    ("soft_noise", "--soft-noise"),
+    ("teacher_lam", "--teacher-lam"),
+    ("student_lam", "--student-lam"),
+    ("teacher_temperature", "--teacher-temperature"),
+    ("student_temperature", "--student-temperature"),
+)
 
 
 class CLIError(GaussDistillError):
@@ -50,6 +59,7 @@ class ArgumentParser(argparse.ArgumentParser):
 # ----------------------------------------------------------------------------- option types
 def int_at_least(minimum: int, what: str):
     """An argparse type: an integer >= ``minimum`` (``what`` names it in the error)."""
+
     def parse(text):
         try:
             value = int(text)
@@ -58,6 +68,7 @@ def int_at_least(minimum: int, what: str):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
         return value
+
     return parse
 
 
@@ -86,18 +97,28 @@ def add_model_options(p):
     p.add_argument("--teacher-temperature", type=finite_float, default=1.0, help="t_T (default 1: posterior)")
     p.add_argument("--student-temperature", type=finite_float, default=1.0, help="t_S (default 1)")
     p.add_argument("--kind", action="append", choices=gd.KINDS, help="divergence kind (repeatable; default all)")
-    p.add_argument("--direction", action="append", choices=gd.DIRECTIONS,
-                   help="KL direction (repeatable; default both)")
-    p.add_argument("--precision", type=positive_int, default=None,
-                   help="evaluate in mpmath with this many significant digits (>= 16; default float64)")
+    p.add_argument(
+        "--direction", action="append", choices=gd.DIRECTIONS, help="KL direction (repeatable; default both)"
+    )
+    p.add_argument(
+        "--precision",
+        type=positive_int,
+        default=None,
+        help="evaluate in mpmath with this many significant digits (>= 16; default float64)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
 
 def subcommand_parser(subparsers, name, help_text, examples):
     """A subparser whose ``--help`` ends with usage examples (``examples``: command lines)."""
     epilog = "examples:\n" + "\n".join(f"  {line}" if line else "" for line in examples)
-    return subparsers.add_parser(name, help=help_text, description=help_text[:1].upper() + help_text[1:] + ".",
-                                 epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter)
+    return subparsers.add_parser(
+        name,
+        help=help_text,
+        description=help_text[:1].upper() + help_text[1:] + ".",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 # ----------------------------------------------------------------------------- building
@@ -119,8 +140,14 @@ def build_kernels(X, Y, args):
         teacher = gd.ridge_teacher(X, Y, args.teacher_lam, args.noise, args.teacher_temperature)
     soft_noise = args.noise if args.soft_noise is None else args.soft_noise
     with flag_names(STUDENT_FLAGS):
-        student = gd.rank_student(teacher, teacher.design, args.rank, lam=args.student_lam,
-                                  soft_noise=soft_noise, temperature=args.student_temperature)
+        student = gd.rank_student(
+            teacher,
+            teacher.design,
+            args.rank,
+            lam=args.student_lam,
+            soft_noise=soft_noise,
+            temperature=args.student_temperature,
+        )
     return teacher, student, soft_noise
 
 
@@ -130,15 +157,20 @@ def decomposition_rows(student, teacher, X, soft_noise, args):
     with flag_names(DIVERGENCE_FLAGS):
         for kind in args.kind or gd.KINDS:
             for direction in args.direction or gd.DIRECTIONS:
-                rows.append(gd.divergence(student, teacher, X, soft_noise, kind, direction,
-                                          precision=args.precision))
+                rows.append(gd.divergence(student, teacher, X, soft_noise, kind, direction, precision=args.precision))
     return rows
 
 
 def model_header(args, soft_noise):
-    return {"r": args.rank, "nu": args.noise, "tau": soft_noise, "lambda_T": args.teacher_lam,
-            "lambda_S": args.student_lam, "t_T": args.teacher_temperature,
-            "t_S": args.student_temperature}
+    return {
+        "r": args.rank,
+        "nu": args.noise,
+        "tau": soft_noise,
+        "lambda_T": args.teacher_lam,
+        "lambda_S": args.student_lam,
+        "t_T": args.teacher_temperature,
+        "t_S": args.student_temperature,
+    }
 
 
 # ----------------------------------------------------------------------------- output
@@ -210,8 +242,13 @@ def dump_json(obj, out, indent=2, level=0):
 
 def _row_dict(r):
     row = {part: json_number(getattr(r, part), r.precision) for part in PARTS}
-    row.update(kind=r.kind, direction=r.direction, rank_used=int(r.rank_used),
-               reason=None if r.reason is None else str(r.reason), precision=r.precision)
+    row.update(
+        kind=r.kind,
+        direction=r.direction,
+        rank_used=int(r.rank_used),
+        reason=None if r.reason is None else str(r.reason),
+        precision=r.precision,
+    )
     return row
 
 
@@ -255,18 +292,24 @@ def _numeric_options(args) -> list[tuple[str, float]]:
 
 def extreme_options(args, threshold=30.0) -> str:
     """'--noise 1e+160, ...': the numeric options more than 10**threshold away from 1."""
-    return ", ".join(f"{flag} {value:g}" for flag, value in _numeric_options(args)
-                     if abs(math.log10(abs(value))) > threshold)
+    return ", ".join(
+        f"{flag} {value:g}" for flag, value in _numeric_options(args) if abs(math.log10(abs(value))) > threshold
+    )
 
 
 def overflow_message(args, exc) -> str:
     """One line for a computation that left float64's range: name the extreme options."""
     where = extreme_options(args)
     if not where:
-        where = "the input data" if getattr(args, "input", None) else \
-            ", ".join(f"{flag} {value:g}" for flag, value in _numeric_options(args)[:2])
-    return (f"the computation left float64's range ({type(exc).__name__}) with {where}; "
-            "use values closer to 1 (or rescale X and Y)")
+        where = (
+            "the input data"
+            if getattr(args, "input", None)
+            else ", ".join(f"{flag} {value:g}" for flag, value in _numeric_options(args)[:2])
+        )
+    return (
+        f"the computation left float64's range ({type(exc).__name__}) with {where}; "
+        "use values closer to 1 (or rescale X and Y)"
+    )
 
 
 @contextlib.contextmanager
@@ -291,8 +334,7 @@ def report_warnings(caught, err) -> None:
         if issubclass(w.category, gd.GaussDistillWarning):
             text = str(w.message).replace("precision=50", "--precision 50")
         elif issubclass(w.category, RuntimeWarning):
-            text = (f"numpy reported '{w.message}' during the computation; "
-                    "check the result with --precision 50")
+            text = f"numpy reported '{w.message}' during the computation; check the result with --precision 50"
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             continue

@@ -1,4 +1,5 @@
 """``gaussdistill evaluate FILE``: the decomposition for the user's data X (d×n), Y (k×n)."""
+
 from __future__ import annotations
 
 import json
@@ -14,14 +15,19 @@ NAME = "evaluate"
 
 
 def add_parser(subparsers):
-    p = c.subcommand_parser(subparsers, NAME, "decompose the divergences for your data X, Y (.npz or .json)", [
-        "python -c \"import numpy as np; np.savez('data.npz', X=np.random.randn(3, 40), Y=np.random.randn(2, 40))\"",
-        "gaussdistill evaluate data.npz --rank 1",
-        "gaussdistill evaluate data.json --kind predictive --json   # {\"X\": [[...], ...], \"Y\": [[...], ...]}",
-        "",
-        "X is d×n and Y is k×n: columns are samples (transpose data with samples as rows).",
-        c.JSON_NOTE,
-    ])
+    p = c.subcommand_parser(
+        subparsers,
+        NAME,
+        "decompose the divergences for your data X, Y (.npz or .json)",
+        [
+            "python -c \"import numpy as np; np.savez('data.npz', X=np.ones((3, 4)), Y=np.eye(2, 4))\"",
+            "gaussdistill evaluate data.npz --rank 1",
+            'gaussdistill evaluate data.json --kind predictive --json   # {"X": [[...], ...], "Y": [[...], ...]}',
+            "",
+            "X is d×n and Y is k×n: columns are samples (transpose data with samples as rows).",
+            c.JSON_NOTE,
+        ],
+    )
     p.add_argument("input", help="file with arrays X (d×n) and Y (k×n): .npz, or JSON of nested lists")
     c.add_model_options(p)
     return p
@@ -29,16 +35,18 @@ def add_parser(subparsers):
 
 def _json_float(path):
     """JSON number hooks: every number must be a finite float64 (no NaN, no Infinity)."""
+
     def number(text):
         value = float(text)
         if not math.isfinite(value):
-            raise c.CLIError(f"input file {path!r} holds the number {_short(text)}, beyond float64's "
-                             f"range (|x| < 1.8e308); rescale the data")
+            raise c.CLIError(
+                f"input file {path!r} holds the number {_short(text)}, beyond float64's "
+                f"range (|x| < 1.8e308); rescale the data"
+            )
         return value
 
     def constant(text):
-        raise c.CLIError(f"input file {path!r} holds {text}, which is not a number; "
-                         f"X and Y must hold finite numbers")
+        raise c.CLIError(f"input file {path!r} holds {text}, which is not a number; X and Y must hold finite numbers")
 
     return number, constant
 
@@ -50,8 +58,10 @@ def _short(text):
 def load_arrays(path):
     """Arrays X (d×n) and Y (k×n) from an .npz file or a JSON object of nested lists."""
     if path.endswith(".npz") and os.path.isfile(path) and not zipfile.is_zipfile(path):
-        raise c.CLIError(f"input file {path!r} is not a valid .npz archive (not a zip file); "
-                         f"write one with numpy.savez(path, X=X, Y=Y)")
+        raise c.CLIError(
+            f"input file {path!r} is not a valid .npz archive (not a zip file); "
+            f"write one with numpy.savez(path, X=X, Y=Y)"
+        )
     number, constant = _json_float(path)
     try:
         if path.endswith(".npz"):
@@ -74,8 +84,10 @@ def run(args, out) -> int:
     arrays = load_arrays(args.input)
     missing = [key for key in ("X", "Y") if key not in arrays]
     if missing:
-        raise c.CLIError(f"input file {args.input!r} lacks {', '.join(missing)}: it needs arrays "
-                         f"'X' (d×n, columns are samples) and 'Y' (k×n)")
+        raise c.CLIError(
+            f"input file {args.input!r} lacks {', '.join(missing)}: it needs arrays "
+            f"'X' (d×n, columns are samples) and 'Y' (k×n)"
+        )
     teacher, student, soft_noise = c.build_kernels(arrays["X"], arrays["Y"], args)
     rows = c.decomposition_rows(student, teacher, teacher.design, soft_noise, args)
     d, n = teacher.design.shape

@@ -1,4 +1,5 @@
 """``gaussdistill example``: the decomposition for a built-in teacher/student pair."""
+
 from __future__ import annotations
 
 from . import _common as c
@@ -15,13 +16,18 @@ def _example_data(k, d, n, noise, seed):
 
 
 def add_parser(subparsers):
-    p = c.subcommand_parser(subparsers, NAME, "decompose the divergences of a built-in example pair", [
-        "gaussdistill example",
-        "gaussdistill example --n 50 --rank 1 --kind weight --json",
-        "gaussdistill example --noise 0.2 --soft-noise 0.4 --precision 30",
-        "",
-        c.JSON_NOTE,
-    ])
+    p = c.subcommand_parser(
+        subparsers,
+        NAME,
+        "decompose the divergences of a built-in example pair",
+        [
+            "gaussdistill example",
+            "gaussdistill example --n 50 --rank 1 --kind weight --json",
+            "gaussdistill example --noise 0.2 --soft-noise 0.4 --precision 30",
+            "",
+            c.JSON_NOTE,
+        ],
+    )
     p.add_argument("--k", type=c.positive_int, default=6, help="output dimension k (default 6)")
     p.add_argument("--d", type=c.positive_int, default=8, help="input dimension d (default 8)")
     p.add_argument("--n", type=c.positive_int, default=200, help="sample size n (default 200)")

@@ -4,6 +4,7 @@ Outputs are checked against the numeric core called directly on explicit matrice
 (independent of the printing code). Exit codes and stderr of a real process are in
 test_cli_process.py; errors in test_cli_errors.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,10 @@ def test_example_json_matches_the_library(capsys):
     problem = gd.example_problem(n=50, rank=1, seed=3)
     assert len(rows) == 6
     for row in rows:
-        ref = gd.divergence(problem.student, problem.teacher, problem.X, problem.soft_noise,
-                            row["kind"], row["direction"])
-        assert row["total"] == float(ref.total)      # repr of a float64 reads back exactly
+        ref = gd.divergence(
+            problem.student, problem.teacher, problem.X, problem.soft_noise, row["kind"], row["direction"]
+        )
+        assert row["total"] == float(ref.total)  # repr of a float64 reads back exactly
         assert row["bias"] + row["variance"] + row["rank"] == pytest.approx(row["total"], rel=1e-12)
 
 
@@ -53,8 +55,18 @@ def test_evaluate_reads_npz_and_json(tmp_path, capsys):
     student = gd.rank_student(teacher, X, 1, lam=0.5, soft_noise=0.5, temperature=1.0)
     expected = float(gd.divergence(student, teacher, X, 0.5, "weight").total)
     for name in ("data.npz", "data.json"):
-        status, out, err = run(capsys, "evaluate", str(tmp_path / name), "--json", "--kind", "weight",
-                               "--direction", "student||teacher", "--rank", "1")
+        status, out, err = run(
+            capsys,
+            "evaluate",
+            str(tmp_path / name),
+            "--json",
+            "--kind",
+            "weight",
+            "--direction",
+            "student||teacher",
+            "--rank",
+            "1",
+        )
         assert status == 0, err
         (row,) = json.loads(out)["divergences"]
         assert row["total"] == pytest.approx(expected, rel=1e-14)
@@ -64,10 +76,12 @@ def test_derive_prints_expressions_that_equal_the_numeric_core(capsys):
     status, out, err = run(capsys, "derive", "--kind", "convexity", "--d", "2", "--noiseless")
     assert status == 0, err
     line = next(line for line in out.splitlines() if line.startswith("total = "))
-    expr = sp.parse_expr(line[len("total = "):], local_dict={"lambda_T": sp.Symbol("lambda_T"),
-                                                             "lambda_S": sp.Symbol("lambda_S")})
-    values = dict(k=3, nu=0.7, tau=0.4, lambda_T=0.9, lambda_S=0.3, t_T=0.8, t_S=0.5,
-                  s_1=2.5, s_2=1.2, w_1=1.5, w_2=-0.6)
+    expr = sp.parse_expr(
+        line[len("total = ") :], local_dict={"lambda_T": sp.Symbol("lambda_T"), "lambda_S": sp.Symbol("lambda_S")}
+    )
+    values = dict(
+        k=3, nu=0.7, tau=0.4, lambda_T=0.9, lambda_S=0.3, t_T=0.8, t_S=0.5, s_1=2.5, s_2=1.2, w_1=1.5, w_2=-0.6
+    )
     number = float(expr.subs({sp.Symbol(name): val for name, val in values.items()}))
     # The aligned model with V = I: X Xᵀ = diag(s), W⋆ = [diag(w); 0], noiseless labels.
     s, w = np.array([2.5, 1.2]), np.array([1.5, -0.6])
@@ -81,7 +95,7 @@ def test_derive_prints_expressions_that_equal_the_numeric_core(capsys):
 
 
 def test_derive_latex_and_export(tmp_path, capsys):
-    cheap = ("derive", "--kind", "weight", "--d", "1", "--noiseless")   # one derivation, cached
+    cheap = ("derive", "--kind", "weight", "--d", "1", "--noiseless")  # one derivation, cached
     status, out, _ = run(capsys, *cheap, "--latex")
     assert status == 0
     assert r"\begin{align*}" in out and "variance" in out and r"\end{align*}" in out
@@ -94,7 +108,7 @@ def test_derive_latex_and_export(tmp_path, capsys):
 
 def test_subcommands_are_listed_once_and_each_help_shows_an_example(capsys):
     parser = cli.build_parser()
-    choices = parser._subparsers._group_actions[0].choices   # argparse keeps them here
+    choices = parser._subparsers._group_actions[0].choices  # argparse keeps them here
     assert tuple(choices) == cli.SUBCOMMANDS
     for name in cli.SUBCOMMANDS:
         with pytest.raises(SystemExit) as exit_info:

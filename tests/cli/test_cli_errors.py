@@ -1,6 +1,7 @@
 """Bad input ends with exit status 2 and one line on stderr naming the option; never a
 traceback, a NaN, or numpy's RuntimeWarnings (in-process; test_cli_process.py checks a real
 process)."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,7 @@ from gaussdistill import cli
 def fail(capsys, argv):
     try:
         status = cli.main(argv)
-    except SystemExit as exc:          # argparse's own errors
+    except SystemExit as exc:  # argparse's own errors
         status = exc.code
     captured = capsys.readouterr()
     return status, captured.out, captured.err
@@ -37,8 +38,12 @@ def data(tmp_path_factory):
     text = json.dumps({"X": X, "Y": Y})
     first = json.dumps(X[0][0])
     files = {}
-    for name, literal in (("hugeint", "1" + "0" * 400), ("exponent", "1e400"), ("nan", "NaN"),
-                          ("infinity", "-Infinity")):
+    for name, literal in (
+        ("hugeint", "1" + "0" * 400),
+        ("exponent", "1e400"),
+        ("nan", "NaN"),
+        ("infinity", "-Infinity"),
+    ):
         files[name] = folder / f"{name}.json"
         files[name].write_text(text.replace(first, literal, 1))
     files["bigY"] = folder / "bigY.json"
@@ -46,28 +51,34 @@ def data(tmp_path_factory):
     return files
 
 
-@pytest.mark.parametrize("argv,pattern", [
-    (["example", "--noise", "1e160"], "--noise"),                 # OverflowError traceback before
-    (["example", "--soft-noise", "1e200"], "--soft-noise"),
-    (["example", "--noise", "inf"], "--noise"),
-    (["example", "--noise", "nan"], "--noise"),
-    (["example", "--rank", "-1"], "--rank"),
-    (["example", "--kind", "nope"], "--kind"),
-    (["example", "--precision", "3"], "--precision"),
-    (["derive", "--d", "50"], "number of modes must be an int in 1..12"),
-    (["derive", "--student", "teacher"], "invalid choice"),
-    (["derive", "--kind", "weight", "--d", "1", "--noiseless", "--out", "/nonexistent-dir/x.tex"], "cannot write"),
-])
+@pytest.mark.parametrize(
+    "argv,pattern",
+    [
+        (["example", "--noise", "1e160"], "--noise"),  # OverflowError traceback before
+        (["example", "--soft-noise", "1e200"], "--soft-noise"),
+        (["example", "--noise", "inf"], "--noise"),
+        (["example", "--noise", "nan"], "--noise"),
+        (["example", "--rank", "-1"], "--rank"),
+        (["example", "--kind", "nope"], "--kind"),
+        (["example", "--precision", "3"], "--precision"),
+        (["derive", "--d", "50"], "number of modes must be an int in 1..12"),
+        (["derive", "--student", "teacher"], "invalid choice"),
+        (["derive", "--kind", "weight", "--d", "1", "--noiseless", "--out", "/nonexistent-dir/x.tex"], "cannot write"),
+    ],
+)
 def test_option_errors_are_one_line(capsys, argv, pattern):
     assert_one_line_error(*fail(capsys, argv), pattern)
 
 
-@pytest.mark.parametrize("name,pattern", [
-    ("hugeint", "beyond float64's range"),        # an integer with 401 digits
-    ("exponent", "1e400"),                        # json reads it as inf
-    ("nan", "NaN"),
-    ("infinity", "-Infinity"),
-])
+@pytest.mark.parametrize(
+    "name,pattern",
+    [
+        ("hugeint", "beyond float64's range"),  # an integer with 401 digits
+        ("exponent", "1e400"),  # json reads it as inf
+        ("nan", "NaN"),
+        ("infinity", "-Infinity"),
+    ],
+)
 def test_non_float64_numbers_in_json_input_are_named(capsys, data, name, pattern):
     status, out, err = fail(capsys, ["evaluate", str(data[name])])
     assert_one_line_error(status, out, err, pattern)

@@ -1,4 +1,5 @@
 """JSON output: only the digits asked for, and one encoding for infinities (null + reason)."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,10 @@ from gaussdistill import cli
 
 def strict_json(text):
     """Parse RFC 8259 JSON: NaN / Infinity are refused; numbers kept as their decimal text."""
+
     def refuse(name):
         raise AssertionError(f"non-standard JSON constant {name}")
+
     return json.loads(text, parse_float=Decimal, parse_constant=refuse)
 
 
@@ -28,13 +31,14 @@ def test_precision_prints_only_the_digits_asked_for(capsys):
     rows = strict_json(capsys.readouterr().out)["divergences"]
     problem = gd.example_problem(n=30)
     for row in rows:
-        ref = gd.divergence(problem.student, problem.teacher, problem.X, problem.soft_noise,
-                            "weight", row["direction"], precision=30)
+        ref = gd.divergence(
+            problem.student, problem.teacher, problem.X, problem.soft_noise, "weight", row["direction"], precision=30
+        )
         for part in ("total", "bias", "variance", "rank"):
             value = row[part]
-            assert isinstance(value, Decimal), (part, value)       # a JSON number, not a string
+            assert isinstance(value, Decimal), (part, value)  # a JSON number, not a string
             assert significant_digits(value) <= 20, (part, value)
-            if value != 0:   # the 20 digits printed are right (30-digit reference)
+            if value != 0:  # the 20 digits printed are right (30-digit reference)
                 assert abs(value - Decimal(mpmath.nstr(getattr(ref, part), 30))) <= Decimal("1e-19") * abs(value)
 
 
@@ -43,8 +47,9 @@ def test_float64_json_numbers_read_back_exactly(capsys):
     rows = json.loads(capsys.readouterr().out)["divergences"]
     problem = gd.example_problem(n=30)
     for row in rows:
-        ref = gd.divergence(problem.student, problem.teacher, problem.X, problem.soft_noise,
-                            "predictive", row["direction"])
+        ref = gd.divergence(
+            problem.student, problem.teacher, problem.X, problem.soft_noise, "predictive", row["direction"]
+        )
         assert row["total"] == float(ref.total) and row["reason"] is None
 
 

@@ -10,6 +10,7 @@ or with Monte Carlo, so that the package can be checked against it.
   inputs converted exactly (the KL of the *same* numbers the package sees).
 * :mod:`oracles.montecarlo` -- the one z-score policy for Monte Carlo checks.
 """
+
 from __future__ import annotations
 
 from .dense import (

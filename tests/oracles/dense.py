@@ -5,6 +5,7 @@ Gaussian law of ``vec W ~ N(vec M, V ⊗ U)`` with column-stacking ``vec`` (docs
 §1). These functions build that kd×kd (or kn×kn) matrix explicitly, so they are only for
 small sizes, and they are exactly what the package must avoid in its hot paths.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -17,6 +17,7 @@ A Monte Carlo estimate ``m`` of an exact value ``e`` with standard error ``se`` 
   heavy-tailed per-draw quantities (KLs, squared norms) use at least 10⁴ draws in ``slow``
   tests and a fast version with fewer draws and the same z in the default suite.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,7 @@ import numpy as np
 from scipy.stats import norm
 
 Z = 4.0
-FAMILY_ALPHA = 2.0 * norm.sf(Z)      # 6.33e-5: two-sided tail of one z = 4 comparison
+FAMILY_ALPHA = 2.0 * norm.sf(Z)  # 6.33e-5: two-sided tail of one z = 4 comparison
 
 
 def z_for(m: int = 1) -> float:
@@ -57,7 +58,8 @@ def assert_within_ci(estimate, stderr, exact, z=None):
         raise AssertionError(
             f"Monte Carlo estimate outside the z = {z:.2f} interval at {int(bad.sum())} of {bad.size} "
             f"entries; worst |z| = {float(np.max(zs)):.2f}; estimate {estimate[bad][:3]}, "
-            f"exact {exact[bad][:3]}, stderr {stderr[bad][:3]}")
+            f"exact {exact[bad][:3]}, stderr {stderr[bad][:3]}"
+        )
 
 
 def assert_mc_mean(samples, exact, z=None):

@@ -5,6 +5,7 @@ the KL of the same float64 inputs the package sees, with the textbook formula's
 cancellation (about log10(1/KL) digits) absorbed by the 50 working digits. Call the
 matrix-level helpers inside ``mpmath.workdps(DPS)``; ``mp_mn_kl`` sets it itself.
 """
+
 from __future__ import annotations
 
 import mpmath
@@ -60,8 +61,9 @@ def mp_mn_kl(m1, u1, v1, m2, u2, v2, dps=DPS):
     """
     with mpmath.workdps(dps):
         M1, M2 = mp_matrix(m1), mp_matrix(m2)
-        return mp_gauss_kl(mp_vec(M1), mp_kron(mp_matrix(v1), mp_matrix(u1)),
-                           mp_vec(M2), mp_kron(mp_matrix(v2), mp_matrix(u2)))
+        return mp_gauss_kl(
+            mp_vec(M1), mp_kron(mp_matrix(v1), mp_matrix(u1)), mp_vec(M2), mp_kron(mp_matrix(v2), mp_matrix(u2))
+        )
 
 
 def mp_pipeline(X, Y, lam_t, noise, t_t, lam_s, tau, t_s):
