@@ -163,14 +163,15 @@ def plot_decomposition(table, ax=None, *, kind=None, direction=None, parameter=N
     return ax
 
 
-def plot_bounds(table, ax=None, *, xlabel="sample size $n$"):
+def plot_bounds(table, ax=None, *, x="n", xlabel=None):
     r"""Bounds on the student's generalization gap against the simulated gap as ``n`` grows.
 
     Parameters
     ----------
     table : pandas.DataFrame, long format, one row per (n, series), with columns
 
-        * ``n`` — sample size (the x axis, logarithmic when it spans a decade);
+        * ``n`` — sample size (the x axis, logarithmic when it spans a decade; another
+          swept setting key with ``x=``, e.g. ``x="student_lam"``);
         * ``label`` — the series' legend text (mathtext allowed, e.g.
           ``r"Thm 1, $K^Y$ (upper)"``);
         * ``role`` — ``"observed"`` (a Monte Carlo estimate, drawn as points with error
@@ -182,7 +183,7 @@ def plot_bounds(table, ax=None, *, xlabel="sample size $n$"):
         ``tables.bounds_vs_n`` makes it from :func:`gaussdistill.simulate`.
     """
     what = "plot_bounds"
-    _require(table, ["n", "label", "role", "value"], what)
+    _require(table, [x, "label", "role", "value"], what)
     bad = sorted(set(table["role"]) - {"observed", "exact", "bound"})
     if bad:
         raise GaussDistillError(f"{what}: column 'role' must hold 'observed', 'exact' or 'bound'; "
@@ -190,9 +191,9 @@ def plot_bounds(table, ax=None, *, xlabel="sample size $n$"):
     ax = new_axes(ax)
     markers = iter("osD^v<>px")
     for label, rows in table.groupby("label", sort=False):
-        rows = rows.sort_values("n")
+        rows = rows.sort_values(x)
         role = rows["role"].iloc[0]
-        n = rows["n"].to_numpy(dtype=float)
+        n = rows[x].to_numpy(dtype=float)
         y = rows["value"].to_numpy(dtype=float)
         keep = np.isfinite(y)
         if role == "observed":
@@ -202,11 +203,11 @@ def plot_bounds(table, ax=None, *, xlabel="sample size $n$"):
                         color="black", capsize=3, ms=4, label=label, zorder=3)
         else:
             ax.plot(n[keep], y[keep], "--" if role == "exact" else "-", marker=".", label=label)
-    _maybe_log(ax, table["n"].to_numpy(dtype=float))
+    _maybe_log(ax, table[x].to_numpy(dtype=float))
     ax.axhline(0.0, color="0.6", lw=0.6)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(_label(x) if xlabel is None else xlabel)
     ax.set_ylabel(r"generalization gap $\mathrm{gen}_S$")
-    ax.legend(loc="best", fontsize=7, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     return ax
 
 
@@ -253,7 +254,7 @@ def plot_tradeoff(table, ax=None, *, x="rank", y="student_lam", value="value", m
     return ax
 
 
-def plot_sweep(table, ax=None, *, x, y="total", hue=None, logy=False):
+def plot_sweep(table, ax=None, *, x, y="total", hue=None, logy=False, ylabel=None):
     r"""One column of a sweep table against a swept parameter, one line per ``hue`` value.
 
     Parameters
@@ -278,7 +279,7 @@ def plot_sweep(table, ax=None, *, x, y="total", hue=None, logy=False):
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(_label(x))
-    ax.set_ylabel(y)
+    ax.set_ylabel(y if ylabel is None else ylabel)
     if hue:
         ax.legend(loc="best", fontsize=8, frameon=False)
     return ax

@@ -280,3 +280,46 @@ def apply_overrides(setting: Setting, items, flag: str = "--set") -> Setting:
         return setting.replace(**changes)
     except GaussDistillError as exc:
         raise GaussDistillError(f"{flag}: {exc}") from None
+
+
+def load_grid(path) -> dict:
+    """A sweep grid from a ``.toml``/``.json`` file: ``{parameter: [numbers or names]}``.
+
+    Parsed, never evaluated; a value that is not a list of numbers/names is an error
+    naming the file and the parameter.
+    """
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".toml", ".json"):
+        raise GaussDistillError(f"grid file {path!r} must end in .toml or .json")
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
+        if ext == ".toml":
+            try:
+                import tomllib
+            except ModuleNotFoundError:  # Python 3.10
+                import tomli as tomllib
+            data = tomllib.loads(text)
+        else:
+            data = json.loads(text, parse_constant=float)
+    except FileNotFoundError:
+        raise GaussDistillError(f"grid file {path!r} does not exist") from None
+    except OSError as exc:
+        raise GaussDistillError(f"grid file {path!r} cannot be read: {exc.strerror}") from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise GaussDistillError(f"grid file {path!r} is not valid {ext[1:].upper()}: {first}") from None
+    if not isinstance(data, dict) or not data:
+        raise GaussDistillError(f"grid file {path!r} must map parameters to lists of values")
+    for key, values in data.items():
+        if not isinstance(values, list) or not values:
+            raise GaussDistillError(f"grid file {path!r}: parameter {key!r} must be a non-empty list "
+                                    f"of values; got {values!r:.60}")
+        for v in values:
+            ok = (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)) or \
+                (isinstance(v, str) and _NAME.fullmatch(v))
+            if not ok:
+                raise GaussDistillError(f"grid file {path!r}: parameter {key!r} holds {v!r}; values "
+                                        f"must be finite numbers or plain names")
+    return data

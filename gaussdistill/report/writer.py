@@ -20,7 +20,8 @@ from ..errors import GaussDistillError
 from . import document, plots, tables
 from .setting import DEFAULT_SETTING, Setting, load_setting, setting_from_mapping
 
-__all__ = ["write_report", "ReportResult", "resolve_setting", "MARKER", "staged_folder", "folder_files"]
+__all__ = ["write_report", "ReportResult", "resolve_setting", "MARKER", "staged_folder", "folder_files",
+           "save_figure"]
 
 #: Empty file that marks a folder as a gaussdistill report (only such a folder is replaced).
 MARKER = ".gaussdistill-report"
@@ -194,7 +195,8 @@ def sweep_grids(setting: Setting) -> dict:
     }
 
 
-def _save(ax_or_fig, folder, stem):
+def save_figure(ax_or_fig, folder, stem):
+    """Save the figure of ``ax_or_fig`` as ``folder/figures/stem.{png,pdf}`` (150 dpi); the paths."""
     fig = getattr(ax_or_fig, "figure", ax_or_fig)
     paths = []
     for ext in ("png", "pdf"):
@@ -249,7 +251,7 @@ def _build(setting, tmp, progress, *, simulate, symbolic):
                 fig, axes = _panels()
                 for ax, kind in zip(axes, gd.KINDS):
                     plots.plot_decomposition(frame, ax=ax, kind=kind)
-                _save(fig, tmp, f"decomposition_vs_{parameter}")
+                save_figure(fig, tmp, f"decomposition_vs_{parameter}")
                 symbol = plots.PARAMETER_LABELS[parameter]
                 blocks.append(document.Figure(
                     f"figures/decomposition_vs_{parameter}.pdf",
@@ -267,7 +269,7 @@ def _build(setting, tmp, progress, *, simulate, symbolic):
             lam = grids["student_lam"][::2]
             grid = tables.tradeoff_grid(setting, "rank", grids["rank"], "student_lam", lam)
             grid.to_csv(os.path.join(tmp, "tables", "tradeoff_rank_student_lam.csv"), index=False)
-            _save(plots.plot_tradeoff(grid, x="rank", y="student_lam"), tmp,
+            save_figure(plots.plot_tradeoff(grid, x="rank", y="student_lam"), tmp,
                   "tradeoff_rank_student_lam")
             best = grid.loc[grid["value"].idxmin()]
             pieces["optimum"] = best
@@ -287,7 +289,7 @@ def _build(setting, tmp, progress, *, simulate, symbolic):
         elif step == "bounds":
             from .bounds import bounds_section
 
-            sections.append(bounds_section(setting, tmp, pieces, progress=progress, save=_save))
+            sections.append(bounds_section(setting, tmp, pieces, progress=progress, save=save_figure))
     return sections, pieces
 
 

@@ -92,7 +92,7 @@ def no_figures(monkeypatch):
         for ext in ("png", "pdf"):
             with open(os.path.join(folder, "figures", f"{stem}.{ext}"), "w") as fh:
                 fh.write("stub")
-    monkeypatch.setattr(writer, "_save", save)
+    monkeypatch.setattr(writer, "save_figure", save)
     monkeypatch.setattr(writer.plots, "plot_decomposition", lambda *a, **k: None)
     monkeypatch.setattr(writer.plots, "plot_tradeoff", lambda *a, **k: None)
 
