@@ -100,9 +100,15 @@ def run(args, out) -> int:
             where = ", ".join(f"{k}={v}" for k, v in point.items())
             raise c.CLIError(f"{source} ({where}): {exc}") from None
     with staged_folder(args.out, flag="--out") as tmp:
-        with np.errstate(under="ignore"):  # exp underflow to 0 in the CGF tails is exact enough
-            table = gd.sweep(grid, base=base, replicates=setting.replicates, seed=setting.seed,
-                             client=args.scheduler, progress=progress)
+        try:
+            with np.errstate(under="ignore"):  # exp underflow to 0 in the CGF tails is exact enough
+                table = gd.sweep(grid, base=base, replicates=setting.replicates, seed=setting.seed,
+                                 client=args.scheduler, progress=progress)
+        except c.GaussDistillError as exc:
+            message = str(exc)
+            if message.startswith("client"):
+                raise c.CLIError("--scheduler: " + message.partition(":")[2].strip()) from None
+            raise
         sweeps.write_sweep(table, tmp, list(grid), formats, save=None if args.no_figures else save_figure)
         with open(os.path.join(tmp, "setting.json"), "w") as fh:
             import json
