@@ -14,7 +14,8 @@ the Euler step of :math:`dX = P\nabla\log\pi(X)\,dt + \sqrt2\,R\,dB`, whose inva
   eigendirection of precision λ); with P = R Rᵀ apply this to z = R⁻¹x (precision RᵀHR).
 * ``method="mala"`` (Metropolis-adjusted, Roberts & Tweedie 1996) accepts y with probability
   :math:`\min\{1, \pi(y)q(x\mid y)/(\pi(x)q(y\mid x))\}`, with
-  :math:`\log q(x\mid y) - \log q(y\mid x) = \tfrac12\|\xi\|^2 - \tfrac12\|\xi + \sqrt{h/2}\,R^T(\nabla\log\pi(x)+\nabla\log\pi(y))\|^2`
+  :math:`\log q(x\mid y) - \log q(y\mid x) = \tfrac12\|\xi\|^2 - \tfrac12\|u\|^2`,
+  :math:`u = \xi + \sqrt{h/2}\,R^T(\nabla\log\pi(x)+\nabla\log\pi(y))`
   (R⁻¹P = Rᵀ). π is then exactly invariant for every h: no step-size bias, and the step
   can be large. It costs the same as ULA per step (the gradient at y is reused as the next
   step's), plus one uniform draw per chain.

@@ -112,7 +112,8 @@ class LogisticSetting:
             raise GaussDistillError(f"burn_in must be <= n_steps - 4 = {self.n_steps - 4}; got {self.burn_in}")
         rank = _count("rank", self.rank, 1)
         if rank > min(self.k, self.d):
-            raise GaussDistillError(f"rank must be an integer in [1, min(k, d)] = [1, {min(self.k, self.d)}]; got {rank}")
+            raise GaussDistillError(
+                f"rank must be an integer in [1, min(k, d)] = [1, {min(self.k, self.d)}]; got {rank}")
         object.__setattr__(self, "rank", rank)
         for name in ("gamma", "prior_var", "temperature", "signal", "step_scale", "loss_clip"):
             object.__setattr__(self, name, _positive(name, getattr(self, name)))
@@ -267,16 +268,19 @@ def replicate(setting: LogisticSetting, seed: np.random.SeedSequence, stability:
         out.update({f"rhat_{who}": run.rhat_max, f"ess_{who}": run.ess_min,
                     f"accept_{who}": run.acceptance, f"step_{who}": run.step})
     if stability:
-        out["beta"] = _replace_one_beta(s, problem, truth, W_T, Xt, yt, stab_seed, rng_data)
+        out["beta"] = _replace_one_beta(s, problem, truth, W_T, Xt, yt, stab_seed, rng_data, 0.25 * trun.step)
     return out
 
 
-def _replace_one_beta(s, problem, truth, W_T, Xt, yt, stab_seed, rng_data) -> float:
+def _replace_one_beta(s, problem, truth, W_T, Xt, yt, stab_seed, rng_data, step) -> float:
     """max_z |E ℓ_M(W_T(D), z) − E ℓ_M(W_T(D'), z)| over the test points, D' = D with one sample replaced.
 
-    Both teacher runs use the same random numbers (``stab_seed``): the difference of the chain
-    averages then estimates the change of the expected loss with little Monte Carlo noise.
-    An *estimate* of the uniform stability β (a finite sup, chains for expectations).
+    Both teacher runs are ULA (no accept/reject, so the coupling is never broken) with the same
+    step (a quarter of the MALA step of the replicate's teacher, ULA bias ≤ h/2 relative) and the
+    same random numbers (``stab_seed``): a synchronous coupling, under which the two
+    chains of a pair contract towards each other and their difference measures the change of
+    the posterior, not Monte Carlo noise. An *estimate* of the uniform stability β (a finite
+    sup over test points, chain averages for expectations), not a proof.
     """
     X, y = problem.X.copy(), problem.y.copy()
     i = int(rng_data.integers(s.n))
@@ -286,8 +290,8 @@ def _replace_one_beta(s, problem, truth, W_T, Xt, yt, stab_seed, rng_data) -> fl
     for data in ((problem.X, problem.y), (X, y)):
         pb = Problem(data[0], data[1], s.gamma, s.prior_var, s.temperature)
         rng = np.random.default_rng(stab_seed)
-        runs.append(sample_teacher(pb, s.k, s.n_chains, s.n_steps, s.burn_in, rng,
-                                   step_scale=s.step_scale, step=s.step, method=s.method).final)
+        runs.append(sample_teacher(pb, s.k, s.n_chains, s.n_steps, s.burn_in, rng, step=step,
+                                   method="ula").final)
     diffs = []
     for start in range(0, Xt.shape[1], 4096):
         Xc, yc = Xt[:, start:start + 4096], yt[start:start + 4096]

@@ -21,6 +21,7 @@ import pytest
 import gaussdistill as gd
 from gaussdistill.logistic import Preconditioner, diagnostics, run_chains
 from gaussdistill.logistic.model import Problem, sample_student, sample_teacher, soft_labels
+
 from oracles import assert_within_ci
 
 
