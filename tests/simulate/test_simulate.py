@@ -223,3 +223,16 @@ def test_result_api():
     # bounds with a rank-r student: exact where closed form, Monte Carlo for the rest, labelled
     t = cs.bounds(replicates=300, seed=0)
     assert (t["ingredients"] == "exact+monte carlo").all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kw", [MC_SETTINGS[0], MC_SETTINGS[2], MC_SETTINGS[6], MC_SETTINGS[7],
+                                dict(student="shrinkage", shrinkage=1.4, n=3, teacher_lam=0.5, teacher_temperature=0.0)])
+def test_simulator_agrees_with_exact_values_long(kw):
+    cs = _case(**kw)
+    res = simulate_pipeline(cs, replicates=100_000, seed=21)
+    est = res.estimates.set_index("quantity")
+    checked = [q for q in QUANTS if q in est.index and math.isfinite(est.loc[q, "exact"])]
+    z = z99(len(checked))
+    for q in checked:
+        assert abs(est.loc[q, "z"]) <= z, (q, est.loc[q].to_dict())
