@@ -22,6 +22,17 @@ from ..linear_gaussian.case_study import kl_modes
 KIND_COLUMNS = {"weight": "K_weight", "predictive": "K_predictive", "convexity": "K_convexity"}
 
 
+def _dot(a, b):
+    """Σ_{ij} a_ij b_ij per replicate (leading axis of a or b)."""
+    a, b = np.broadcast_arrays(a, b)
+    return np.einsum("...ij,...ij->...", a, b)
+
+
+def _wdot(a, b, w):
+    """Σ_{ij} a_ij b_ij w_j per replicate (w over the last axis, possibly per replicate)."""
+    return _dot(a * w[..., None, :], b)
+
+
 def _safe_inverse(a):
     return np.where(a > 0, 1.0 / np.where(a > 0, a, 1.0), 0.0)
 
@@ -108,30 +119,30 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
     delta = WSU - WTU
     if cs.design == "fixed":
         for tag, D in (("T", DT), ("S", DS)):
-            fit = np.sum(D * D * sv, axis=(-2, -1)) / n
-            gap = (nu**2 * (k * n - normE2) + 2 * nu * np.sum(EXU * D, axis=(-2, -1))) / n
+            fit = _wdot(D, D, s) / n
+            gap = (nu**2 * (k * n - normE2) + 2 * nu * _dot(EXU, D)) / n
             out[f"risk_{tag}"], out[f"gen_{tag}"] = fit + k * nu**2, gap
             out[f"emp_risk_{tag}"] = fit + k * nu**2 - gap
-        out["first_order"] = np.sum((2 * nu / n) * EXU * delta, axis=(-2, -1))
+        out["first_order"] = (2 * nu / n) * _dot(EXU, delta)
         out["curvature"] = np.zeros(R)
         # h = g + τ⟨B, E′⟩, B = 2νE/n: given E, τ⟨B, E′⟩ ~ N(0, (2ντ/n)²‖E‖²); its CGF is ψ_Y.
         out["_h_T"] = out["gen_T"] + (2 * nu * tau / n) * np.sqrt(normE2) * rng.standard_normal(R)
     else:
         SigU = np.swapaxes(U, -1, -2) @ cs.design_cov @ U
         for tag, D in (("T", DT), ("S", DS)):
-            risk = np.sum((D @ SigU) * D, axis=(-2, -1)) + k * nu**2
-            emp = (nu**2 * normE2 - 2 * nu * np.sum(EXU * D, axis=(-2, -1)) + np.sum(D * D * sv, axis=(-2, -1))) / n
+            risk = _dot(D @ SigU, D) + k * nu**2
+            emp = (nu**2 * normE2 - 2 * nu * _dot(EXU, D) + _wdot(D, D, s)) / n
             out[f"risk_{tag}"], out[f"emp_risk_{tag}"], out[f"gen_{tag}"] = risk, emp, risk - emp
         # ∇g(W) = 2(W − W⋆)Σ_x + 2(Y − WX)Xᵀ/n, and (Y − W_T X)Xᵀ U = νEXᵀU − (W_T − W⋆)U diag(s)
         grad = 2 * DT @ SigU + 2 * (nu * EXU - DT * sv) / n
-        out["first_order"] = np.sum(grad * delta, axis=(-2, -1))
+        out["first_order"] = _dot(grad, delta)
         H = SigU - np.eye(d) * (s / n)[..., None, :]
-        out["curvature"] = np.sum((delta @ H) * delta, axis=(-2, -1))
+        out["curvature"] = _dot(delta @ H, delta)
         ev = np.linalg.eigvalsh(H)
         out["kappa"] = 2 * np.max(np.abs(ev), axis=-1)
-        out["kappa_rho2"] = out["kappa"] * np.sum(delta * delta, axis=(-2, -1))
+        out["kappa_rho2"] = out["kappa"] * _dot(delta, delta)
     out["gen_gap"] = out["gen_S"] - out["gen_T"]
-    out["rho2"] = np.sum(delta * delta, axis=(-2, -1))
+    out["rho2"] = _dot(delta, delta)
     if gibbs and cs.teacher_temperature > 0 and R >= 2:
         out["_skl_pairs"] = _skl_pairs(cs, s, U, MTU, WTU, sig_t, R)
     return out
