@@ -96,7 +96,7 @@ class Setting:
         """The soft-label noise τ actually used (ν when ``soft_noise`` is not set)."""
         return self.noise if self.soft_noise is None else self.soft_noise
 
-    def replace(self, **changes) -> "Setting":
+    def replace(self, **changes) -> Setting:
         """A copy with some keys changed (validated again)."""
         unknown = sorted(set(changes) - set(KEYS))
         if unknown:

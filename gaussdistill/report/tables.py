@@ -33,8 +33,9 @@ def decomposition_table(setting: Setting, kinds=KINDS, directions=DIRECTIONS):
 
     Columns: kind, direction, variance, rank, bias, total, rank_used, reason.
     """
-    import gaussdistill as gd
     import pandas as pd
+
+    import gaussdistill as gd
 
     p = setting.problem()
     rows = []
@@ -59,8 +60,9 @@ def decomposition_sweep(setting: Setting, parameter: str, values, kinds=KINDS,
     Returns the long format :func:`~gaussdistill.report.plots.plot_decomposition` takes:
     columns parameter, x, kind, direction, part (variance, rank, bias, total), value.
     """
-    import gaussdistill as gd
     import pandas as pd
+
+    import gaussdistill as gd
 
     if parameter not in setting.to_dict() and parameter != "soft_noise":
         raise GaussDistillError(f"unknown setting key {parameter!r} to sweep")
@@ -87,8 +89,9 @@ def tradeoff_grid(setting: Setting, x: str, xs, y: str, ys, kind="predictive",
     ``y="student_lam"``: the rank bottleneck falls with r while λ_S trades bias for
     variance, so the optimum is interior in general.
     """
-    import gaussdistill as gd
     import pandas as pd
+
+    import gaussdistill as gd
 
     rows = []
     pairs = [(a, b) for b in ys for a in xs]

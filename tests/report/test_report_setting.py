@@ -81,5 +81,7 @@ def test_mapping_and_replace_validate_too():
     with pytest.raises(gd.GaussDistillError, match="'bogus'"):
         DEFAULT_SETTING.replace(bogus=1)
     assert DEFAULT_SETTING.replace(rank=1).rank == 1 and DEFAULT_SETTING.rank == 2
-    with pytest.raises(Exception):
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
         DEFAULT_SETTING.rank = 3          # frozen

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 import gaussdistill as gd
-from gaussdistill.report import Setting, write_report
-from gaussdistill.report import writer
+from gaussdistill.report import Setting, write_report, writer
 
 SMALL = Setting(k=3, d=4, n=30, rank=1, noise=0.4, student_lam=0.2, seed=1, replicates=50,
                 n_grid=(10, 20, 40))
