@@ -35,8 +35,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ..errors import GaussDistillError
 from .._numerics.special import u_minus_log1p
+from ..errors import GaussDistillError
 
 STUDENTS = ("population", "sampled", "shrinkage")
 DESIGNS = ("fixed", "random")
@@ -276,7 +276,7 @@ class CaseStudy:
                 + (f", m={self.draws}" if self.student == "sampled" else "")
                 + (f", c={self.shrinkage:g}" if self.student == "shrinkage" else "") + ")")
 
-    def replace(self, **overrides) -> "CaseStudy":
+    def replace(self, **overrides) -> CaseStudy:
         """A new CaseStudy with some arguments changed (validated again)."""
         names = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(overrides) - names)

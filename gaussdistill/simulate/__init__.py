@@ -137,7 +137,8 @@ class SimulationResult:
         """Bound ingredients from the simulation alone (marked as estimates)."""
         get = lambda q: self.estimate(q)[0]  # noqa: E731
         out = {"gen_T": get("gen_T"), "gen_S": get("gen_S"), "first_order": get("first_order"),
-               "psi": self.cgf, "psi_Y": self.cgf_predictive, "estimated": {"gen_T", "gen_S", "psi", "psi_Y", "first_order", "rho2", "kappa",
+               "psi": self.cgf, "psi_Y": self.cgf_predictive,
+               "estimated": {"gen_T", "gen_S", "psi", "psi_Y", "first_order", "rho2", "kappa",
                                                 "K_weight", "K_predictive", "K_convexity"}}
         out.update({col: get(col) for col in KIND_COLUMNS.values()})
         if self.case_study.design == "fixed":
@@ -210,6 +211,7 @@ def _estimates_table(cs, samples):
 
 def _bounds_table(cs, result, samples, z=4.0):
     import pandas as pd
+
     from ..linear_gaussian.case_study import bound_table_for
     gS, seS = result.estimate("gen_S")
     diff = samples["gen_S"] - samples["gen_T"]

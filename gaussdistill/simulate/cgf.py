@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import GaussDistillError
+
 
 def logsumexp(a, axis):
     """log Σ exp(a) along ``axis`` with the maximum factored out (finite input)."""
     m = np.max(a, axis=axis, keepdims=True)
     return np.squeeze(m, axis) + np.log(np.sum(np.exp(a - m), axis=axis))
 
-from ..errors import GaussDistillError
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,7 +29,7 @@ class EmpiricalCGF:
     domain: tuple
 
     @classmethod
-    def of(cls, samples) -> "EmpiricalCGF":
+    def of(cls, samples) -> EmpiricalCGF:
         x = np.asarray(samples, dtype=float)
         if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
             raise GaussDistillError("samples must be a finite 1-D array of at least 2 gaps")

@@ -52,9 +52,10 @@ def design_chunk(cs, rng, R):
 def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: bool = False) -> dict:
     """Per-replicate arrays (length R) of every simulated quantity; see :func:`simulate_pipeline`.
 
-    In the fixed design the label noise is drawn in the eigenbasis (see the comment below), unless
-    ``keep=True``, which draws E (R, k, n) in full and also returns the draws themselves (``_E``, ``_X``, ``_U``, ``_W_T``, ``_W_S`` in
-    the original coordinates, ``_target``: Ŷ Xᵀ of the student's fit), for checks on small sizes.
+    In the fixed design the label noise is drawn in the eigenbasis (see the comment below),
+    unless ``keep=True``, which draws E (R, k, n) in full and also returns the draws
+    (``_E``, ``_X``, ``_U``, ``_W_T``, ``_W_S`` in the original coordinates, ``_target``: Ŷ Xᵀ
+    of the student's fit), for checks on small sizes.
     """
     k, d, n = cs.k, cs.d, cs.n
     nu, tau = cs.noise, cs.soft_noise

@@ -5,6 +5,7 @@ Monte Carlo policy: exact values must lie inside simultaneous 99% confidence int
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -57,7 +58,8 @@ def _core_student(cs, X, teacher, target):
 @pytest.mark.parametrize("kw", [
     dict(), dict(rank=1), dict(student="shrinkage", shrinkage=0.7, rank=2), dict(student="sampled", draws=3),
     dict(student="sampled", draws=2, rank=1), dict(student="sampled", draws=2, shared_teacher_draw=False),
-    dict(design="random", design_cov=np.diag([1.0, 2.0, 0.5, 1.5])), dict(design="random", rank=2, student_temperature=0.0),
+    dict(design="random", design_cov=np.diag([1.0, 2.0, 0.5, 1.5])),
+    dict(design="random", rank=2, student_temperature=0.0),
 ])
 def test_per_replicate_values_equal_core(kw):
     cs = _case(**kw)
@@ -213,7 +215,7 @@ def test_result_api():
     assert lo < 0 < hi and math.isinf(res.cgf(hi * 1.01)) and res.cgf(0.0) == 0.0
     d = res.to_dict()
     assert d["replicates"] == 400 and len(d["estimates"]) == len(res.estimates)
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         res.replicates = 3
     long = cs.run(replicates=200, seed=1)
     assert {"quantity", "value", "stderr"} <= set(long.columns)
@@ -226,8 +228,9 @@ def test_result_api():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kw", [MC_SETTINGS[0], MC_SETTINGS[2], MC_SETTINGS[6], MC_SETTINGS[7],
-                                dict(student="shrinkage", shrinkage=1.4, n=3, teacher_lam=0.5, teacher_temperature=0.0)])
+@pytest.mark.parametrize("kw", [
+    MC_SETTINGS[0], MC_SETTINGS[2], MC_SETTINGS[6], MC_SETTINGS[7],
+    dict(student="shrinkage", shrinkage=1.4, n=3, teacher_lam=0.5, teacher_temperature=0.0)])
 def test_simulator_agrees_with_exact_values_long(kw):
     cs = _case(**kw)
     res = simulate_pipeline(cs, replicates=100_000, seed=21)
