@@ -57,7 +57,8 @@ def divergence_name(value):
 def real_array(name: str, value, *, positive: bool = False) -> np.ndarray:
     """A finite float64 array (0-d or 1-d) of reals; strings and complex rejected."""
     if isinstance(value, (str, bytes)):
-        raise GaussDistillError(f"{name} must be a real number or array of numbers; got {type(value).__name__} {value!r}")
+        raise GaussDistillError(
+            f"{name} must be a real number or array of numbers; got {type(value).__name__} {value!r}")
     try:
         raw = np.asarray(value)
     except Exception as exc:  # pragma: no cover - exotic objects
@@ -88,7 +89,8 @@ def domain_of(cgf, domain, name: str = "domain") -> tuple[float, float]:
     except (TypeError, ValueError):
         raise GaussDistillError(f"{name} must be a pair (lo, hi) with lo <= 0 <= hi; got {domain!r}") from None
     for label, v in (("lo", lo), ("hi", hi)):
-        if isinstance(v, (str, bytes, bool)) or not isinstance(v, (numbers.Real, np.floating, np.integer)) or math.isnan(float(v)):
+        numeric = isinstance(v, (numbers.Real, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_))
+        if not numeric or math.isnan(float(v)):
             raise GaussDistillError(f"{name} {label} must be a real number or ±inf; got {v!r}")
     lo, hi = float(lo), float(hi)
     if not lo <= 0.0 <= hi:

@@ -31,7 +31,8 @@ def _psi_at(cgf, eta: np.ndarray, domain, name="eta") -> np.ndarray:
     lo, hi = C.domain_of(cgf, domain)
     outside = -eta < lo
     if outside.any():
-        raise GaussDistillError(f"{name} = {float(eta[outside][0])!r} lies outside the CGF's domain: need -{name} > {lo}")
+        bad = float(eta[outside][0])
+        raise GaussDistillError(f"{name} = {bad!r} lies outside the CGF's domain: need -{name} > {lo}")
     psi = C.eval_cgf(cgf, -eta)
     C.check_centred(psi, -eta)
     if not np.all(np.isfinite(psi)):
@@ -117,7 +118,8 @@ def largest_central_c(cgf, eta, gen_teacher, *, domain=None) -> CentralConstant:
     if gT == 0.0 and p == 0.0:
         return CentralConstant(e, None, True, p, "gen_T = 0 and ψ(−η) = 0: every c satisfies the condition")
     return CentralConstant(e, None, False, p,
-                           f"gen_T = {gT:.6g} <= 0: no c in (0, 1) satisfies log E e^(−ηg) <= −cη gen_T since ψ(−η) > 0")
+                           f"gen_T = {gT:.6g} <= 0: no c in (0, 1) satisfies log E e^(−ηg) <= −cη gen_T "
+                           "since ψ(−η) > 0")
 
 
 def central_bound(divergence_value, eta, c, gen_teacher, *, cgf=None, domain=None,

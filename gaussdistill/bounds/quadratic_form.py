@@ -76,7 +76,7 @@ class QuadraticFormCGF:
         object.__setattr__(self, "const", const)
 
     @classmethod
-    def from_matrix(cls, A, b=None, const: float = 0.0) -> "QuadraticFormCGF":
+    def from_matrix(cls, A, b=None, const: float = 0.0) -> QuadraticFormCGF:
         """Build from a dense symmetric A (p×p) and b (p,) by one eigendecomposition."""
         A = np.asarray(A, dtype=float)
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
@@ -135,7 +135,8 @@ class QuadraticFormCGF:
         return self(lam_arr) + lam_arr * self.mean
 
     def __repr__(self) -> str:
-        return f"QuadraticFormCGF(p={self.alpha.size}, domain={self.domain}, mean={self.mean:.6g}, variance={self.variance:.6g})"
+        return (f"QuadraticFormCGF(p={self.alpha.size}, domain={self.domain}, mean={self.mean:.6g}, "
+                f"variance={self.variance:.6g})")
 
     def to_dict(self) -> dict:
         return {"alpha": self.alpha.tolist(), "beta": self.beta.tolist(), "const": self.const,

@@ -7,8 +7,8 @@ contains gen_T; see docs/mathematics.md §1.1–§1.3.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 from ..errors import GaussDistillError
 
@@ -120,11 +120,13 @@ class BoundResult:
         if self.form not in FORMS:
             raise GaussDistillError(f"form must be one of {FORMS}; got {self.form!r}")
         if self.theorem != THEOREM_OF_FORM[self.form]:
-            raise GaussDistillError(f"form {self.form!r} belongs to Theorem {THEOREM_OF_FORM[self.form]}, not {self.theorem!r}")
+            raise GaussDistillError(
+                f"form {self.form!r} belongs to Theorem {THEOREM_OF_FORM[self.form]}, not {self.theorem!r}")
         if self.side not in ("upper", "lower"):
             raise GaussDistillError(f"side must be 'upper' or 'lower'; got {self.side!r}")
         if self.divergence not in (None, "weight", "predictive", "convexity"):
-            raise GaussDistillError(f"divergence must be 'weight', 'predictive', 'convexity' or None; got {self.divergence!r}")
+            raise GaussDistillError(
+                f"divergence must be 'weight', 'predictive', 'convexity' or None; got {self.divergence!r}")
         value = float(self.value)
         if math.isnan(value):
             raise GaussDistillError("a bound value must not be NaN")

@@ -6,8 +6,9 @@ ingredients). Each row is one (bound, divergence) pair, a bound on gen_S itself.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from ..errors import GaussDistillError
 from . import _checks as C
@@ -184,8 +185,8 @@ def bound_results(ing: BoundIngredients) -> tuple:
                 rows.append(r)
         if have_sharp:
             t1v = None if t1_upper is None else t1_upper.value
-            rows.append(sharpness_bound(gT, ing.first_order, ing.kappa, ing.rho2,
-                                        sigma2=None if s2 is None else (s2.sigma2 if isinstance(s2, SubGaussianProxy) else s2),
+            s2_value = s2.sigma2 if isinstance(s2, SubGaussianProxy) else s2
+            rows.append(sharpness_bound(gT, ing.first_order, ing.kappa, ing.rho2, sigma2=s2_value,
                                         divergence_value=K, divergence=name,
                                         assumptions=tuple(ing.assumptions) + tuple(ing.sharpness_assumptions),
                                         theorem1_value=t1v))

@@ -193,7 +193,8 @@ def subgaussian_proxy(cgf, lam_range, *, grid: int = 400) -> SubGaussianProxy:
 
     lo, hi = C.domain_of(None, lam_range, "lam_range")
     if not (math.isfinite(lo) and math.isfinite(hi)):
-        raise GaussDistillError(f"lam_range must be finite; got {lam_range!r} (use a finite range and check ψ's domain)")
+        raise GaussDistillError(
+            f"lam_range must be finite; got {lam_range!r} (use a finite range and check ψ's domain)")
     if lo == hi == 0.0:
         raise GaussDistillError("lam_range must contain a nonzero λ")
     if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 10:

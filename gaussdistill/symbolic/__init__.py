@@ -50,3 +50,6 @@ __all__ = [
     "paper_latex", "PaperLatexPrinter", "export_latex", "derivation_latex",
     "model_symbols", "ModelSymbols",
 ]
+
+from .bounds import SymbolicBounds, TeacherGapCGF, symbolic_bounds, teacher_gap_cgf  # noqa: E402
+__all__ += ["teacher_gap_cgf", "symbolic_bounds", "TeacherGapCGF", "SymbolicBounds"]

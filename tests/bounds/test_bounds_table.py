@@ -1,6 +1,5 @@
 """bound_table / BoundIngredients: one row per (bound, divergence); valid rows hold on an
 exact example (a tilted discrete law, where gen_S and K are known in closed form)."""
-import math
 
 import numpy as np
 import pytest

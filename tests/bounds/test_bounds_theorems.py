@@ -4,13 +4,13 @@ tilted law, the ISMI bound of Gaussian mean estimation, the Gaussian case of The
 Expected values come from closed forms computed in the test, published numbers
 (Gaussian mean estimation: 0.4308, 0.1365, 0.0441), or hand algebra.
 """
+import dataclasses
 import math
 
 import numpy as np
 import pytest
 from scipy.special import logsumexp
 
-import gaussdistill as gd
 from gaussdistill import bounds as B
 
 
@@ -261,6 +261,6 @@ def test_result_validity_and_to_dict():
     assert not override.valid and override.failed == ("cgf_exact",)
     with pytest.raises(TypeError):
         r.details["lambda"] = 3.0
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         r.value = 2.0
     assert r.slack(0.05) == pytest.approx(r.value - 0.05) and r.holds_for(0.05)
