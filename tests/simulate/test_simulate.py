@@ -239,3 +239,19 @@ def test_simulator_agrees_with_exact_values_long(kw):
     z = z99(len(checked))
     for q in checked:
         assert abs(est.loc[q, "z"]) <= z, (q, est.loc[q].to_dict())
+
+
+def test_simulate_table_columns_and_flags():
+    cs = _case(student="sampled", draws=2, rank=1)
+    t = gd.simulate(cs, replicates=300, seed=0)
+    assert {"bound", "divergence", "value", "observed", "stderr", "slack", "holds", "assumptions_met",
+            "valid", "failed_assumptions", "ingredients", "tighter"} <= set(t.columns)
+    assert set(t["ingredients"]) == {"estimated", "exact+monte carlo"}
+    # the sampled rank-r student's K is the convexity upper bound E_Ŷ KL: recorded in every row using K
+    with_k = t[t["form"] != "sharpness"]
+    assert with_k["assumptions"].str.contains("divergence:assumed").all()
+    # random design: the predictive form is not proved, its rows are kept and named invalid
+    tr = gd.simulate(_case(design="random"), replicates=300, seed=0)
+    pred = tr[tr["divergence"].isin(["predictive", "convexity"]) & (tr["form"] != "sharpness")]
+    assert len(pred) and (~pred["valid"]).all() and pred["failed_assumptions"].str.contains("predictive_form").all()
+    assert tr[(tr["divergence"] == "weight")]["valid"].any()
