@@ -91,7 +91,8 @@ def how_to_compile(folder) -> str:
 
 
 def compile_pdf(folder, tex="report.tex", *, final_folder=None, timeout=120) -> CompileResult:
-    """Run ``pdflatex`` on ``folder/tex`` (twice, for cross-references) when it is installed.
+    """Run ``pdflatex`` on ``folder/tex`` (one pass: the document has no cross-references)
+    when it is installed.
 
     ``final_folder`` is where the folder will be moved to (used in the messages). A failed
     compilation is not an error of the report: the message names the log to read.
@@ -103,7 +104,7 @@ def compile_pdf(folder, tex="report.tex", *, final_folder=None, timeout=120) -> 
     stem = os.path.splitext(tex)[0]
     cmd = [engine, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", tex]
     env = dict(os.environ, SOURCE_DATE_EPOCH="0", FORCE_SOURCE_DATE="1")
-    for _ in range(2):
+    for _ in range(1):
         try:
             proc = subprocess.run(cmd, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   timeout=timeout, env=env)

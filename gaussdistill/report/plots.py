@@ -93,9 +93,20 @@ def _label(name):
 
 
 def _maybe_log(ax, values, axis="x"):
+    """Logarithmic axis when the positive values span a decade, ticks at (every other) value."""
     finite = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
-    if finite.size and finite.min() > 0 and finite.max() / finite.min() >= 10:
-        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    if not (finite.size and finite.min() > 0 and finite.max() / finite.min() >= 10):
+        return
+    from matplotlib.ticker import NullFormatter
+
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    points = np.unique(finite)
+    if len(points) <= 12:  # label the sampled values themselves (no crowded minor labels)
+        ticks = points[::2] if len(points) > 6 else points
+        labels = [f"{v:.3g}" for v in ticks]
+        target = ax.xaxis if axis == "x" else ax.yaxis
+        (ax.set_xticks if axis == "x" else ax.set_yticks)(ticks, labels)
+        target.set_minor_formatter(NullFormatter())
 
 
 def plot_decomposition(table, ax=None, *, kind=None, direction=None, parameter=None):

@@ -140,6 +140,7 @@ def write_report(setting=None, out="gaussdistill-report", *, compile=True, progr
     place at the end, so an error leaves ``out`` as it was.
     """
     setting = resolve_setting(setting)
+    shown = os.fspath(out).rstrip("/") or "/"
     out = os.path.abspath(os.fspath(out))
     if progress is None:
         progress = sys.stderr.isatty()
@@ -156,7 +157,7 @@ def write_report(setting=None, out="gaussdistill-report", *, compile=True, progr
             fh.write("\n")
         files = folder_files(tmp)
     pdf = os.path.join(out, "report.pdf") if result.pdf else None
-    summary = _summary(setting, out, files, pieces, result.message)
+    summary = _summary(setting, shown, files, pieces, result.message.replace(out, shown))
     return ReportResult(out, files, pdf, result.message, summary, setting)
 
 
