@@ -16,18 +16,21 @@ Public API::
 """
 from __future__ import annotations
 
-from .decomposition import DivergenceResult
-from .divergences import DIRECTIONS, KINDS, KLValue, divergence, kl_matrix_normal
 from .errors import ConditioningWarning, GaussDistillError, GaussDistillWarning
-from . import examples
-from .examples import example_problem
-from .kernels import MatrixNormal, rank_student, ridge_teacher, soft_labels
+from .gaussian import KLValue, MatrixNormal, kl_matrix_normal
+from .linear_gaussian import examples
+from .linear_gaussian.decomposition import DivergenceResult
+from .linear_gaussian.divergence import divergence
+from .linear_gaussian.examples import example_problem
+from .linear_gaussian.kernels import from_samples_as_rows, rank_student, ridge_teacher, soft_labels
+from .vocabulary import DIRECTIONS, KINDS
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MatrixNormal", "kl_matrix_normal", "ridge_teacher", "soft_labels", "rank_student",
     "divergence", "DivergenceResult", "KLValue", "KINDS", "DIRECTIONS", "example_problem",
+    "from_samples_as_rows",
     "GaussDistillError", "GaussDistillWarning", "ConditioningWarning", "symbolic",
     "CaseStudy", "simulate", "simulate_pipeline", "sweep", "estimate_kl", "bounds",
     "LogisticSetting", "report", "plotting",

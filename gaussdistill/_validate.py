@@ -16,15 +16,40 @@ from .errors import GaussDistillError
 SYMMETRY_RTOL = 1e-10
 
 
-def as_matrix(name: str, value, shape: tuple | None = None) -> np.ndarray:
-    """Return ``value`` as a finite float64 2-D array, or raise naming ``name``.
+# Columns are samples: the one data convention of the package, named in every shape error.
+CONVENTION = "X is d×n and Y is k×n: columns are samples"
+# Largest mpmath precision accepted (digits): a bound, so that a typo cannot hang a session.
+MAX_PRECISION = 1000
 
-    ``shape`` may hold ``None`` entries for free dimensions.
+
+def _reject_non_numbers(name: str, raw: np.ndarray) -> None:
+    kind = raw.dtype.kind
+    if kind == "b":
+        raise GaussDistillError(f"{name} is a bool array; pass numbers (e.g. {name}.astype(float)) if that is meant")
+    if kind in "USV":
+        raise GaussDistillError(f"{name} is an array of str; pass numbers (strings are never parsed)")
+    if kind == "O":
+        for x in raw.ravel():
+            if isinstance(x, (str, bytes, bool, np.bool_)):
+                raise GaussDistillError(
+                    f"{name} contains a {type(x).__name__} entry ({x!r}); pass numbers (strings are never parsed)")
+
+
+def as_matrix(name: str, value, shape: tuple | None = None, convention: bool = False) -> np.ndarray:
+    """Return ``value`` as a finite, non-empty float64 2-D array, or raise naming ``name``.
+
+    ``shape`` may hold ``None`` entries for free dimensions. Bool and string arrays are
+    rejected (as ``lam="1.0"`` is), as are empty arrays (n = 0, d = 0 or k = 0 define no
+    model). With ``convention=True`` a shape error names the data convention
+    (:data:`CONVENTION`) and suggests the transpose when it would fit.
     """
     try:
         raw = np.asarray(value)
+        _reject_non_numbers(name, raw)
         is_complex = np.iscomplexobj(raw)
         arr = None if is_complex else np.asarray(raw, dtype=float)
+    except OverflowError:
+        raise GaussDistillError(f"{name} has an entry too large for float64 (max about 1.8e308); rescale it") from None
     except (TypeError, ValueError) as exc:
         raise GaussDistillError(
             f"{name} must be a real numeric matrix; could not convert it to float64 ({exc})"
@@ -34,17 +59,37 @@ def as_matrix(name: str, value, shape: tuple | None = None) -> np.ndarray:
     if arr.ndim == 1 and shape is not None and len(shape) == 2 and shape[0] == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise GaussDistillError(f"{name} must be a 2-D matrix; got an array with {arr.ndim} dimension(s), shape {arr.shape}")
+        hint = f" ({CONVENTION})" if convention else ""
+        raise GaussDistillError(
+            f"{name} must be a 2-D matrix; got an array with {arr.ndim} dimension(s), shape {arr.shape}{hint}")
+    if arr.size == 0:
+        raise GaussDistillError(f"{name} is empty (shape {arr.shape}); every dimension must be at least 1")
     if shape is not None:
         for axis, (want, got) in enumerate(zip(shape, arr.shape)):
             if want is not None and want != got:
-                raise GaussDistillError(
-                    f"{name} has shape {arr.shape}, expected {_shape_text(shape)} "
-                    f"(axis {axis} must have length {want})"
-                )
-    if arr.size and not np.all(np.isfinite(arr)):
+                msg = f"{name} has shape {arr.shape}, expected {_shape_text(shape)} (axis {axis} must have length {want})"
+                if convention:
+                    msg += f"; {CONVENTION}"
+                    if all(w is None or w == g for w, g in zip(shape, arr.shape[::-1])):
+                        msg += (f"; its transpose {arr.shape[::-1]} would fit: if your samples are rows, "
+                                f"pass {name}.T or use gd.from_samples_as_rows(X, Y)")
+                raise GaussDistillError(msg)
+    if not np.all(np.isfinite(arr)):
         bad = "NaN" if np.isnan(arr).any() else "inf"
         raise GaussDistillError(f"{name} contains {bad} entries; all entries must be finite")
+    return arr
+
+
+def frozen_copy(arr: np.ndarray) -> np.ndarray:
+    """A read-only copy (kernels never share, nor let callers edit, their arrays)."""
+    out = np.array(arr, dtype=float, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+def read_only(arr: np.ndarray) -> np.ndarray:
+    """Mark an array the package just computed as read-only and return it."""
+    arr.flags.writeable = False
     return arr
 
 
@@ -73,7 +118,11 @@ def as_scalar(name: str, value, *, positive: bool = False, nonnegative: bool = F
             value = value.item()
         else:
             raise GaussDistillError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise GaussDistillError(f"{name} is too large for float64 (max about 1.8e308); got an integer with "
+                                f"{len(str(abs(int(value))))} digits") from None
     if not math.isfinite(value):
         raise GaussDistillError(f"{name} must be finite; got {value}")
     if positive and value <= 0:
@@ -105,9 +154,28 @@ def as_count(name: str, value, minimum: int, hint: str = "") -> int:
     return int(value)
 
 
+def as_precision(value) -> int:
+    """mpmath digits: an integer in [16, MAX_PRECISION]."""
+    hint = f" and <= {MAX_PRECISION} (mpmath digits; float64 inputs already carry ~16)"
+    dps = as_count("precision", value, 16, hint)
+    if dps > MAX_PRECISION:
+        raise GaussDistillError(f"precision must be an integer >= 16{hint}; got {dps}")
+    return dps
+
+
+def as_rtol(value) -> float | None:
+    """A rank tolerance in [0, 1), or None for the backend's default."""
+    if value is None:
+        return None
+    rtol = as_scalar("rtol", value, nonnegative=True)
+    if rtol >= 1:
+        raise GaussDistillError(f"rtol must be in [0, 1) (relative to the largest eigenvalue); got {rtol}")
+    return rtol
+
+
 def as_choice(name: str, value, choices) -> str:
     """One of a fixed set of strings."""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise GaussDistillError(
             f"unknown {name} {value!r}; valid values are " + ", ".join(repr(c) for c in choices)
         )

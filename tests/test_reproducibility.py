@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import gaussdistill as gd
-from gaussdistill.examples import example_problem
+from gaussdistill.linear_gaussian.examples import example_problem
 
 
 def _digest(*arrays) -> str:
@@ -143,7 +143,7 @@ def test_example_problem_accepts_a_generator():
 
 def test_example_problem_is_reproducible_across_processes():
     code = ("import hashlib, numpy as np\n"
-            "from gaussdistill.examples import example_problem\n"
+            "from gaussdistill.linear_gaussian.examples import example_problem\n"
             "p = example_problem(k=3, d=4, n=30, seed=17)\n"
             "h = hashlib.sha256()\n"
             "for a in (p.X, p.Y, p.w_star, p.teacher.mean, p.student.mean):\n"

@@ -1,7 +1,7 @@
 r"""The one implementation of :math:`\varphi(u) = u - \ln(1 + u)`, in float64 and in mpmath.
 
 :math:`\varphi` is the per-eigenvalue covariance term of every Gaussian KL
-(docs/mathematics.md §1): with :math:`\rho = 1 + u` the ratio of two variances,
+(docs/mathematics.md §5.1): with :math:`\rho = 1 + u` the ratio of two variances,
 :math:`\mathrm{KL}(\mathcal N(0,\rho)\,\|\,\mathcal N(0,1)) = \tfrac12\varphi(\rho - 1)`.
 Three regimes need care:
 

@@ -81,7 +81,7 @@ def test_an_explicit_rank_below_a_real_rank_is_still_refused():
 # ----------------------------------------------------------------------------- overflow
 @pytest.mark.parametrize("name,kwargs", [
     ("noise", dict(noise=1e154)), ("noise", dict(noise=1e160)), ("lam", dict(lam=10**400)),
-    ("noise", dict(noise=10**400)), ("temperature", dict(temperature=1e300)),
+    ("noise", dict(noise=10**400)), ("temperature", dict(temperature=1e308)),
 ])
 def test_scalar_overflow_is_an_error_naming_the_argument(name, kwargs):
     X = np.array([[1.0, 0.0, 1e-3], [0.0, 1e-3, 1.0]])
@@ -104,9 +104,10 @@ def test_overflow_message_names_the_soft_noise_when_it_is_the_cause():
     X, Y = _problem()
     teacher = gd.ridge_teacher(X, Y, 1.0, 0.5)
     student = gd.rank_student(teacher, X, 1, soft_noise=0.5)
-    with pytest.raises(gd.GaussDistillError, match="soft_noise") as info:
-        gd.divergence(student, teacher, X, soft_noise=1e-170)
-    assert "M_S" not in str(info.value)
+    for tau in (1e-170, 1e-155):
+        with pytest.raises(gd.GaussDistillError, match="soft_noise") as info:
+            gd.divergence(student, teacher, X, soft_noise=tau)
+        assert "M_S" not in str(info.value)
 
 
 @pytest.mark.parametrize("scale", [1e100, 1e150, 1e153, 1e154, 1e160, 1e200])
@@ -184,12 +185,16 @@ def test_kernels_and_results_are_immutable():
 
 def test_the_kernel_does_not_share_the_callers_arrays():
     X, Y = _problem()
+    X0, Y0 = X.copy(), Y.copy()
     teacher = gd.ridge_teacher(X, Y, 1.0, 0.5)
+    mean = teacher.mean.copy()
     before = gd.divergence(gd.rank_student(teacher, X, 1), teacher, X).total
-    X[0, 0] += 1.0                   # the caller edits its own design afterwards
-    X[0, 0] -= 1.0
+    X[0, 0] += 1.0                   # the caller edits its own arrays afterwards
     Y *= 2.0
-    assert gd.divergence(gd.rank_student(teacher, X, 1), teacher, X).total == before
+    np.testing.assert_array_equal(teacher.design, X0)
+    np.testing.assert_array_equal(teacher.targets, Y0)
+    np.testing.assert_array_equal(teacher.mean, mean)
+    assert gd.divergence(gd.rank_student(teacher, X0, 1), teacher, X0).total == before
 
 
 # ----------------------------------------------------------------------------- rows as samples
@@ -221,4 +226,6 @@ def test_teacher_mean_equals_scikit_learn_ridge(loader):
     X, Y = gd.from_samples_as_rows(X_rows, Y_rows)
     teacher = gd.ridge_teacher(X, Y, lam, 1.0)
     coef = np.atleast_2d(Ridge(alpha=lam, fit_intercept=False, solver="cholesky").fit(X_rows, Y_rows).coef_)
-    assert np.max(np.abs(teacher.mean - coef)) <= 1e-14 * max(1.0, np.max(np.abs(coef)))
+    # Both are float64 solves of the same normal equations: agreement to a few ulps of
+    # cond-scaled rounding (measured 1.2e-14 relative on linnerud, where cond(X Xᵀ) ≈ 1e3).
+    assert np.max(np.abs(teacher.mean - coef)) <= 3e-14 * np.max(np.abs(coef))

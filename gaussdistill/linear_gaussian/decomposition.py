@@ -1,4 +1,4 @@
-r"""The bias / variance / rank-bottleneck decomposition of a distillation divergence (MATH 2.3).
+r"""The bias / variance / rank-bottleneck decomposition of a distillation divergence (docs/mathematics.md §2.3).
 
 Every divergence offered is *variance + mean part*, where the mean part is a squared
 Frobenius norm of the mean misfit in the divergence's metric G:
@@ -28,13 +28,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from ._linalg import FLOAT64, numerical_rank
-from .errors import GaussDistillError
+import numpy as np
+
+from .._numerics.backends import FLOAT64
+from .._numerics.psd import numerical_rank
+from ..errors import GaussDistillError
 
 
 @dataclass(frozen=True)
 class DivergenceResult:
-    r"""A distillation divergence and its exact decomposition (MATH 2.2–2.3).
+    r"""A distillation divergence and its exact decomposition (docs/mathematics.md §2.2–2.3).
 
     Attributes
     ----------
@@ -99,14 +102,19 @@ def _fmt(value) -> str:
     return mpmath.nstr(value, 15)
 
 
-def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64):
+def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64, known_rank=None, raw_rank=None):
     r"""Split the mean part ½‖S̃ − T̃‖² into (rank bottleneck, bias) at rank r.
 
     Parameters
     ----------
     student_w, teacher_w : (k, m) means already mapped into the divergence's metric.
-    rank : int or None. None uses the numerical rank of ``student_w``. A rank below the
-        student's would make the bias negative, so it is refused.
+    rank : int or None. None uses ``known_rank`` (the r a student was built with), else the
+        numerical rank of the student's mean. A rank below the student's would make the
+        bias negative, so it is refused; the student's rank is the smaller of the numerical
+        ranks of ``student_w`` and of the raw mean (``raw_rank``): rounding in the metric
+        (on ill-conditioned designs) can lift a singular value of ``student_w`` above the
+        threshold, never a real rank.
+    known_rank, raw_rank : int or None.
 
     Returns
     -------
@@ -115,8 +123,10 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64):
     k, m = teacher_w.shape
     student_sv = xp.svdvals(student_w)
     student_rank = numerical_rank(student_sv, student_w.shape)
+    if raw_rank is not None:
+        student_rank = min(student_rank, raw_rank)
     if rank is None:
-        rank = student_rank
+        rank = student_rank if known_rank is None else max(known_rank, student_rank)
     elif rank < student_rank:
         raise GaussDistillError(
             f"rank={rank} is below the rank of the student's mean in this metric ({student_rank}): "
@@ -140,7 +150,7 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64):
     # (S̃ = T̃ with a 1e-15 σ₂: bias −1e-30). eps is float64's: the inputs are float64.
     eps = FLOAT64.eps
     floor = 8 * eps * float(_half_sq_norm(teacher_w) * 2) ** 0.5 * float(_half_sq_norm(misfit) * 2) ** 0.5
-    floor += float(sum(x * x for x in student_sv[student_rank:]))
+    floor += float(sum(x * x for x in student_sv[rank:]))
     return mean_part, rank_part, _clip_rounding(bias, mean_part, floor), rank
 
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_generator, as_rank, as_scalar
-from .errors import GaussDistillError
+from .._validate import as_generator, as_rank, as_scalar
+from ..errors import GaussDistillError
 from .kernels import StudentKernel, TeacherKernel, rank_student, ridge_teacher
 
 

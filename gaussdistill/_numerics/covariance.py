@@ -1,0 +1,107 @@
+r"""Reduced covariances: a ρ×ρ matrix C that stands for :math:`\tau^2 I + C` on a subspace.
+
+The predictive laws of the case study live on n outputs with column covariance
+:math:`V = \tau^2 I_n + X^T\Sigma X`, identity plus rank ≤ d; in the row space of X they
+are :math:`\tau^2 I_\rho + C` with :math:`C = G^T\Sigma G` (docs/mathematics.md §5.3). Two
+small classes carry C: :class:`DiagonalCovariance` when C is diagonal in a known basis
+(a kernel built on the design itself), :class:`DenseCovariance` otherwise. Both offer the
+trace, a dense form and the whitener of :math:`\tau^2 I + C`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .psd import DiagonalWhitener
+
+
+@dataclass(frozen=True)
+class DiagonalCovariance:
+    """C = diag(values) (in the basis the caller works in)."""
+
+    values: object
+
+    def trace(self):
+        return self.values.sum()
+
+    def dense(self, xp):
+        out = xp.zeros((len(self.values), len(self.values)))
+        for i, v in enumerate(self.values):
+            out[i, i] = v
+        return out
+
+    def shifted_whitener(self, tau2, xp):
+        r"""W with :math:`W^T(\tau^2 I + C)W = I`: a scaling."""
+        return DiagonalWhitener(1 / xp.sqrt(tau2 + self.values))
+
+
+@dataclass(frozen=True)
+class DenseCovariance:
+    """C as a dense symmetric matrix."""
+
+    matrix: object
+
+    def trace(self):
+        return np.trace(self.matrix)
+
+    def dense(self, xp):
+        return self.matrix
+
+    def shifted_whitener(self, tau2, xp):
+        r"""W = Q diag((τ² + c)^{-1/2}) from C = Q diag(c) Qᵀ (negative rounding in c clipped).
+
+        (eigh, not scipy's Cholesky + triangular solves: scipy's own OpenBLAS thread pool
+        contends with numpy's and made this path 2x slower, measured.)
+        """
+        c_vals, vecs = xp.eigh((self.matrix + self.matrix.T) / 2)
+        return vecs / xp.sqrt(tau2 + xp.clip_negative(c_vals))[None, :]
+
+
+__all__ = ["DiagonalCovariance", "DenseCovariance"]
+
+
+@dataclass(frozen=True, eq=False)
+class IdentityPlusLowRank:
+    r"""An n×n covariance :math:`c\,I_n + B^T S B` kept in factored form (B is d×n, S is d×d).
+
+    The soft-label law's :math:`\tau^2 I_n + X^T\Sigma_T X` is one. Two such covariances on
+    the same B are compared in the row space of B (docs/mathematics.md §5.3): with the thin
+    QR :math:`B^T = QR` and :math:`G = R^T` (so :math:`B = G Q^T`), both are
+    :math:`c\,I + G^T S G` on range Q and :math:`c\,I` on its complement; no n×n matrix is
+    formed.
+    """
+
+    scale: float          # c > 0
+    basis: object         # B, d×n (read-only)
+    inner: object         # S as a PSDFactor (d×d)
+
+    @property
+    def size(self) -> int:
+        return self.basis.shape[1]
+
+    def same_basis(self, other) -> bool:
+        a, b = self.basis, other.basis
+        return a is b or (a.shape == b.shape and np.array_equal(a, b))
+
+    def dense(self):
+        """The n×n matrix (O(n²) memory: for small n and checks only)."""
+        B = self.basis
+        return self.scale * np.eye(B.shape[1]) + B.T @ self.inner_matrix() @ B
+
+    def inner_matrix(self):
+        f = self.inner
+        return (f.vectors * f.values[None, :]) @ f.vectors.T
+
+    def inner_root(self):
+        """L with L Lᵀ = S."""
+        f = self.inner
+        return f.vectors * np.sqrt(f.values)[None, :]
+
+    def row_space(self):
+        """(G, ρ): B = G Qᵀ with Q n×ρ orthonormal, ρ = min(d, n); O(n d²)."""
+        g = np.linalg.qr(self.basis.T, mode="r").T
+        return g, g.shape[1]
+
+
+__all__ = ["DiagonalCovariance", "DenseCovariance", "IdentityPlusLowRank"]

@@ -1,0 +1,248 @@
+r"""KL between matrix normal laws, without the Kronecker product (docs/mathematics.md §2.2, §5).
+
+The covariance part is :math:`\tfrac12\sum_{i,j}\varphi(u_{ij})`,
+:math:`\varphi(u) = u - \ln(1+u)` (one implementation: :mod:`gaussdistill._numerics.special`),
+over the eigenvalues :math:`1 + u_{ij} = (1+a_i)(1+b_j)` of
+:math:`(V_2 \otimes U_2)^{-1}(V_1 \otimes U_1)`, with :math:`a, b` the eigenvalues of the
+whitened differences of the row and column covariances; the ratios :math:`1+a_i`, :math:`1+b_j`
+are carried too, for very unequal variances (§5.1). Singular covariances follow §5.2;
+column covariances kept in factored form (identity plus low rank, such as two soft-label
+laws on the same inputs) are compared in their row space (§5.3).
+"""
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+
+from .._numerics.backends import backend_for
+from .._numerics.covariance import DenseCovariance
+from .._numerics.psd import (SUPPORT_RTOL, compare_supports, warn_conditioning, warn_dropped, whiten_pair,
+                             whitened_eigs)
+from .._validate import as_precision, as_rtol
+from ..errors import GaussDistillError
+from .matrix_normal import MatrixNormal
+
+
+class KLValue(float):
+    """A float KL value with ``reason``: why it is infinite (None when finite).
+
+    It is a plain ``float`` subclass: arithmetic on it (``2 * kl``, ``kl + 1``) returns a
+    plain float, which has no ``reason``; read ``reason`` from the value that
+    :func:`kl_matrix_normal` returned. With ``precision=`` the result is a
+    :class:`MpKLValue`, an ``mpmath.mpf`` with the same ``reason``.
+    """
+
+    reason: str | None
+
+    def __new__(cls, value, reason=None):
+        obj = super().__new__(cls, value)
+        obj.reason = reason
+        return obj
+
+
+class MpKLValue(mpmath.mpf):
+    """An ``mpmath.mpf`` KL value with ``reason`` (see :class:`KLValue`)."""
+
+    reason: str | None = None
+
+
+def kl_matrix_normal(p: MatrixNormal, q: MatrixNormal, precision: int | None = None, rtol: float | None = None):
+    r"""KL(p ‖ q) between matrix normal laws :math:`\mathcal{MN}(M_1, U_1, V_1)` and :math:`\mathcal{MN}(M_2, U_2, V_2)`.
+
+    .. math::
+        \mathrm{KL} = \tfrac12\Big[\operatorname{tr}(V_2^{-1}V_1)\operatorname{tr}(U_2^{-1}U_1)
+        + \operatorname{tr}(V_2^{-1}D^T U_2^{-1} D) - km
+        + m \ln\tfrac{\det U_2}{\det U_1} + k \ln\tfrac{\det V_2}{\det V_1}\Big],\quad D = M_1 - M_2,
+
+    (docs/mathematics.md §2.2) computed without V ⊗ U as :math:`\tfrac12\sum_{i,j}
+    \varphi(a_i + b_j + a_i b_j) + \tfrac12\|\tilde D\|_F^2`, with :math:`a, b` the
+    eigenvalues of the whitened differences :math:`U_2^{-1/2}(U_1-U_2)U_2^{-1/2}` and
+    :math:`V_2^{-1/2}(V_1-V_2)V_2^{-1/2}`, :math:`\varphi(u) = u - \ln(1+u)` and
+    :math:`\tilde D = U_2^{-1/2} D V_2^{-1/2}` (§5.1).
+
+    Singular covariances (§5.2): the KL is finite iff p and q have the same support (range
+    U₁ = range U₂, range V₁ = range V₂, D inside it, or both point masses at the same
+    mean); it is then computed on that support. Otherwise the result is ``inf`` and
+    ``result.reason`` says why. The rank of a covariance is decided by an eigenvalue cutoff:
+    eigenvalues ≤ ``rtol``·max count as 0. When that cutoff removes eigenvalues above the
+    rounding level, a :class:`~gaussdistill.ConditioningWarning` says so (they may be real
+    variances: pass ``rtol=0`` or ``precision=``).
+
+    Two laws whose column covariances are :math:`\tau^2 I + X^T S X` on the same X (e.g.
+    two :func:`~gaussdistill.soft_labels` laws, with any τ) are compared in the row space of
+    X (§5.3): O(n d² + d³) time, O(k n + n d) memory, no n×n matrix.
+
+    Parameters
+    ----------
+    p, q : MatrixNormal of the same shape (k, m).
+    precision : int in [16, 1000] or None. Digits for an mpmath evaluation, with the float64
+        inputs taken as exact numbers; supports are then decided at that precision.
+    rtol : float in [0, 1) or None. Rank tolerance relative to the largest eigenvalue; None
+        is SciPy's 1e6·eps in float64 (1e6 units of the last digit with ``precision``);
+        0 keeps every positive eigenvalue.
+
+    Returns
+    -------
+    KLValue (a float with ``.reason``) or, with ``precision``, MpKLValue (an mpmath.mpf
+    with ``.reason``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = MatrixNormal(np.zeros((2, 2)), [[1, .5], [.5, 1]], row_cov=np.diag([2., 1.]))
+    >>> q = MatrixNormal(np.ones((2, 2)), np.eye(2))
+    >>> kl = kl_matrix_normal(p, q)
+    >>> print(f"{kl:.12f}  {3 - np.log(1.5):.12f}")
+    2.594534891892  2.594534891892
+    """
+    for name, law in (("p", p), ("q", q)):
+        if not isinstance(law, MatrixNormal):
+            raise GaussDistillError(f"{name} must be a MatrixNormal; got {type(law).__name__}")
+    if p.shape != q.shape:
+        raise GaussDistillError(f"p and q must have the same shape; got p {p.shape} and q {q.shape}")
+    rtol = as_rtol(rtol)
+    xp = backend_for(None if precision is None else as_precision(precision))
+    with xp.context():
+        value, reason, cause = _kl(p, q, xp, rtol)
+        return _kl_value(value, reason, cause, xp)
+
+
+# --------------------------------------------------------------------------- pieces
+class _Side:
+    """One side (rows or columns) of the KL: whitener of q's covariance and the eigen-data.
+
+    ``u`` and ``ratio`` are the eigenvalues of the whitened difference and of the whitened
+    p-covariance (1 + u), ``mult`` their multiplicities.
+    """
+
+    def __init__(self, whiten, u, ratio, mult):
+        self.whiten, self.u, self.ratio, self.mult = whiten, u, ratio, mult
+
+
+def _dense_side(law_p, law_q, what, xp, rtol, reasons):
+    """The side ``what`` ("row" or "column") from the dense covariances; None if unequal supports."""
+    name = "row_cov" if what == "row" else "col_cov"
+    cached = (lambda law: law.row_factor) if what == "row" else (lambda law: law.col_factor)
+    fa = xp.factor(lambda: cached(law_p), lambda: getattr(law_p, name), name, rtol)
+    fb = xp.factor(lambda: cached(law_q), lambda: getattr(law_q, name), name, rtol)
+    return fa, fb
+
+
+def _kl(p, q, xp, rtol):
+    """(value, reason, cause of a float64 overflow)."""
+    diff = xp.asarray(p.mean) - xp.asarray(q.mean)
+    ru1, ru2 = _dense_side(p, q, "row", xp, rtol, None)
+    sp_, sq_ = p.col_structure, q.col_structure
+    structured = sp_ is not None and sq_ is not None and sp_.same_basis(sq_)
+    if not structured:
+        cv1, cv2 = _dense_side(p, q, "column", xp, rtol, None)
+        for factor, name in ((cv1, "p.col_cov"), (cv2, "q.col_cov"), (ru1, "p.row_cov"), (ru2, "q.row_cov")):
+            warn_dropped(factor, name, rtol, xp, stacklevel=5)
+        point_p = ru1.rank == 0 or cv1.rank == 0
+        point_q = ru2.rank == 0 or cv2.rank == 0
+        if point_p and point_q:
+            if float(np.max(np.abs(diff.astype(float)), initial=0.0)) == 0.0:
+                return 0 * xp.scalar(0), None, None
+            return math.inf, "both laws are point masses at different means", None
+        pairs = (("row", ru1, ru2), ("column", cv1, cv2))
+    else:
+        warn_dropped(ru1, "p.row_cov", rtol, xp, stacklevel=5)
+        warn_dropped(ru2, "q.row_cov", rtol, xp, stacklevel=5)
+        pairs = (("row", ru1, ru2),)
+    reasons = [r for what, fa, fb in pairs for r in compare_supports(fa, fb, None, ("p", "q"), what)[:1] if r]
+    if reasons:
+        return math.inf, "; ".join(reasons), None
+    if ru2.range_residual(diff) > SUPPORT_RTOL or (not structured and cv2.range_residual(diff.T) > SUPPORT_RTOL):
+        return math.inf, "the mean difference M_p - M_q leaves the support of q", None
+    warn_conditioning(ru2, "q.row_cov", xp, stacklevel=5)
+    wu, a, ra = whiten_pair(ru2, xp.asarray(p.row_cov), xp.asarray(q.row_cov), xp)
+    rows = _Side(wu, a, ra, None)
+    if structured:
+        cols, mean_sq = _structured_columns(sp_, sq_, diff, wu, xp)
+    else:
+        warn_conditioning(cv2, "q.col_cov", xp, stacklevel=5)
+        wv, b, rb = whiten_pair(cv2, xp.asarray(p.col_cov), xp.asarray(q.col_cov), xp)
+        cols = _Side(wv, b, rb, None)
+        mean_sq = _half_sq(wu.T @ diff @ wv)
+    cov = _cross_part(rows, cols, xp)
+    return cov + mean_sq, None, ("covariance" if not _finite(cov) else "mean")
+
+
+def _structured_columns(sp_, sq_, diff, wu, xp):
+    r"""Columns c_p I + Bᵀ S_p B against c_q I + Bᵀ S_q B on the same B, in the row space of B.
+
+    With B = G Qᵀ (Q n×ρ orthonormal): the reduced covariances c I + Gᵀ S G on range Q, and
+    c I with multiplicity n − ρ on its complement. Returns the column side and the mean part
+    ½‖W_uᵀ D (Q W_r ⊕ Q⊥/√c_q)‖².
+    """
+    B = xp.asarray(sp_.basis)
+    d, n = B.shape
+    if n <= d:
+        Q, G = None, B                       # the row space is all of R^n
+    else:
+        Q, R = xp.qr(B.T)
+        G = R.T
+    rho = G.shape[1]
+    cp, cq = xp.scalar(sp_.scale), xp.scalar(sq_.scale)
+    s_p, s_q = xp.asarray(sp_.inner_matrix()), xp.asarray(sq_.inner_matrix())
+    red_q = G.T @ s_q @ G
+    red_diff = G.T @ (s_p - s_q) @ G + (cp - cq) * xp.eye(rho)
+    whiten = DenseCovariance(red_q).shifted_whitener(cq, xp)
+    u, ratio = whitened_eigs(whiten, red_diff, cp * xp.eye(rho) + G.T @ s_p @ G, xp)
+    ratio = _positive_ratios(u, ratio)
+    d_white = wu.T @ diff
+    reduced = d_white if Q is None else d_white @ Q
+    mean_sq = _half_sq(reduced @ whiten)
+    mult = np.ones(rho, dtype=int)
+    if n > rho:
+        outside = d_white - reduced @ Q.T            # the mean difference off the row space
+        mean_sq = mean_sq + _half_sq(outside) / cq
+        u = np.concatenate([u, np.array([(cp - cq) / cq], dtype=u.dtype)])
+        ratio = np.concatenate([ratio, np.array([cp / cq], dtype=ratio.dtype)])
+        mult = np.append(mult, n - rho)
+    return _Side(whiten, u, ratio, mult), mean_sq
+
+
+def _positive_ratios(u, ratio):
+    """Ratios lost to rounding (≤ 0 where 1 + u > 0) replaced by 1 + u."""
+    return np.where(ratio > 0, ratio, 1 + u)
+
+
+def _cross_part(rows, cols, xp):
+    r"""½ Σ_{i,j} mult_j φ(a_i + b_j + a_i b_j) with ratios (1 + a_i)(1 + b_j)."""
+    a, b = rows.u, cols.u
+    if len(a) == 0 or len(b) == 0:
+        return 0 * xp.scalar(0)
+    ra, rb = _positive_ratios(a, rows.ratio), _positive_ratios(b, cols.ratio)
+    cross = a[:, None] + b[None, :] + a[:, None] * b[None, :]
+    ratios = ra[:, None] * rb[None, :]
+    terms = xp.u_minus_log1p(cross.ravel(), ratios.ravel()).reshape(cross.shape)
+    if cols.mult is not None:
+        terms = terms * cols.mult[None, :]
+    return terms.sum() / 2
+
+
+def _half_sq(a):
+    return (a * a).sum() / 2 if a.size else 0.0
+
+
+def _finite(value) -> bool:
+    return math.isfinite(float(value))
+
+
+def _kl_value(value, reason, cause, xp):
+    if xp.dps is None:
+        if reason is None and not _finite(value):
+            what = ("the covariances are too disparate (a variance ratio beyond float64)" if cause == "covariance"
+                    else "the mean difference is too large for q's covariance")
+            raise GaussDistillError(f"the KL overflows float64: {what}; rescale the laws, or pass precision=50 "
+                                    f"for an mpmath evaluation")
+        return KLValue(float(value), reason)
+    out = MpKLValue(mpmath.inf if reason else value)
+    out.reason = reason
+    return out
+
+
+__all__ = ["kl_matrix_normal", "KLValue", "MpKLValue"]
