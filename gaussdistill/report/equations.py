@@ -33,12 +33,18 @@ def closed_forms(setting, kinds=KINDS, direction="student||teacher"):
 
 def closed_forms_latex(setting, kinds=KINDS, direction="student||teacher") -> str:
     r"""A LaTeX snippet (for ``\input``) with one subsection per divergence."""
-    parts = [r"The expectation over the label noise of each divergence "
-             r"($\mathrm{KL}$ student $\|$ teacher) in the aligned spectral model "
+    truncates = setting.rank < min(setting.k, setting.d)
+    parts = [r"Closed forms of each divergence ($\mathrm{KL}$ student $\|$ teacher) over the label "
+             r"noise in the aligned spectral model "
              r"$XX^\top = V\operatorname{diag}(s)V^\top$, $W_\star = U\operatorname{diag}(w)V^\top$, "
              f"for the {setting.student} student"
-             + (r" of rank $r$" if setting.rank < min(setting.k, setting.d) else " of full rank")
-             + r", derived by \texttt{gaussdistill.symbolic}."]
+             + (r" of rank $r$" if truncates else " of full rank")
+             + r", derived by \texttt{gaussdistill.symbolic}."
+             + (r" For a rank-$r$ student the parts are those of the oracle-subspace student "
+                r"(marked ``oracle''), which projects onto the top-$r$ singular subspace of the "
+                r"noiseless teacher's predictions; they are not the expectation for the student "
+                r"trained on noisy data."
+                if truncates else "")]
     for kind, general in closed_forms(setting, kinds, direction):
         parts.append(r"\subsection*{" + term(kind).display.replace("K^Y", "$K^Y$")
                      .replace("K^W", "$K^W$").replace("K-bar", r"$\bar K$") + "}")
