@@ -116,7 +116,7 @@ def run(args, out) -> int:
             json.dump({"setting": setting.to_dict(), "grid": grid}, fh, indent=2)
             fh.write("\n")
         files = folder_files(tmp)
-    folder = os.path.abspath(args.out)
+    folder = os.fspath(args.out).rstrip("/") or "/"
     failed = table.attrs.get("failed", [])
     gen = table[table["quantity"] == "gen_S"]
     out.write(f"gaussdistill sweep: {len(points)} settings x {setting.replicates} replicates "
