@@ -17,7 +17,7 @@ from scipy.special import expit
 
 from ._checks import check_centred, eval_cgf
 
-_GRID = 241
+_GRID = 321
 
 
 def _lam_of_t(t, hi):
@@ -35,7 +35,8 @@ def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
     If ψ is finite at λ = hi itself (closed domain), that point is tried too.
     """
     if grid_t is None:
-        grid_t = np.linspace(-35.0, 35.0, _GRID) if math.isfinite(hi) else np.linspace(-35.0, 35.0, _GRID)
+        # logit(λ/hi) in [−60, 35]: λ/hi from 9e-27 to 1 − 6e-16; log λ in [−60, 60] when hi = inf
+        grid_t = np.linspace(-60.0, 35.0, _GRID) if math.isfinite(hi) else np.linspace(-60.0, 60.0, _GRID)
     lam = _lam_of_t(grid_t, hi)
     keep = (lam > 0) & (lam < hi)
     grid_t, lam = grid_t[keep], lam[keep]
@@ -56,7 +57,11 @@ def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
                 "at_infinity": False, "reason": "ψ is +inf at every λ > 0 tried on this side: the bound is vacuous"}
     best = {"value": math.inf, "lambda": math.nan}
     if finite.any():
-        i = int(np.nanargmin(np.where(finite, obj, np.inf)))
+        masked = np.where(finite, obj, np.inf)
+        low = float(masked.min())
+        # the last grid point within rounding of the minimum: a flat tail (bounded gap, the
+        # infimum as λ -> inf) is then recognised as reaching the top of the grid
+        i = int(np.flatnonzero(masked <= low + 4.0 * np.finfo(float).eps * max(abs(low), 1e-300))[-1])
         best = {"value": float(obj[i]), "lambda": float(lam[i])}
         lo_t = grid_t[max(i - 1, 0)]
         hi_t = grid_t[min(i + 1, grid_t.size - 1)]
@@ -82,11 +87,20 @@ def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
         at_edge = True
     elif math.isfinite(hi) and at_top:
         at_edge = True
-    out = {**best, "evaluations": evals, "at_edge": at_edge,
-           "at_infinity": bool(math.isinf(hi) and at_top), "reason": ""}
+    at_infinity = bool(math.isinf(hi) and at_top)
+    if at_infinity:  # the objective still decreases: follow it out to 1e300
+        far = 10.0 ** np.arange(30.0, 301.0, 15.0)
+        psi_far = eval_cgf(cgf, sign * far, name)
+        evals += far.size
+        with np.errstate(over="ignore", invalid="ignore"):
+            obj_far = np.where(np.isfinite(psi_far), (K + psi_far) / far, np.inf)
+        j = int(np.argmin(obj_far))
+        if obj_far[j] < best["value"]:
+            best = {"value": float(obj_far[j]), "lambda": float(far[j])}
+    out = {**best, "evaluations": evals, "at_edge": at_edge, "at_infinity": at_infinity, "reason": ""}
     if out["at_infinity"]:
-        out["reason"] = ("the objective still decreases at the largest λ tried (1.6e15); the value is a valid "
-                         "bound at that λ, the infimum may be its limit as λ -> inf")
+        out["reason"] = ("the objective still decreases at λ = 1.1e26 (then tried up to 1e300); the value is a "
+                         "valid bound at the λ reported, the infimum may be its limit as λ -> inf")
     elif at_edge:
         out["reason"] = "the minimiser lies at the edge of the CGF's domain"
     return out

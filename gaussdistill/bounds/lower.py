@@ -61,7 +61,7 @@ def dv_lower_bound(divergence_value, cgf, gen_teacher, eta, *, domain=None,
     out = []
     for e, p in zip(etas, psi):
         value = -math.inf if math.isinf(K) else gT - (K + p) / e
-        details = {"eta": float(e), "psi_minus_eta": float(p), "K": K, "gen_teacher": gT,
+        details: dict = {"eta": float(e), "psi_minus_eta": float(p), "K": K, "gen_teacher": gT,
                    "log_mgf_minus_eta": float(-e * gT + p)}
         if math.isinf(K):
             details["reason"] = "K is infinite: the bound is vacuous"

@@ -60,7 +60,7 @@ class FrozenDict(dict):
     def _readonly(self, *args, **kwargs):
         raise TypeError("this mapping is read-only")
 
-    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _readonly
 
     def __reduce__(self):
         return (FrozenDict, (dict(self),))

@@ -54,7 +54,7 @@ def sharpness_bound(gen_teacher, first_order, kappa, rho2, *, sigma2=None, diver
     curvature = 0.0 if (k == 0.0 and math.isfinite(r2)) else k * r2 / 2.0
     value = gT + fo + curvature
     rho = math.sqrt(r2)
-    details = {"gen_teacher": gT, "first_order": fo, "kappa": k, "rho2": r2, "rho": rho,
+    details: dict = {"gen_teacher": gT, "first_order": fo, "kappa": k, "rho2": r2, "rho": rho,
                "curvature_term": curvature}
     t1 = None
     if sigma2 is not None and divergence_value is not None:

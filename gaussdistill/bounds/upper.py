@@ -73,7 +73,7 @@ def subgaussian_bound(divergence_value, sigma2, gen_teacher, *, side: str = "upp
         sub = Assumption("subgaussian", "assumed",
                          f"the teacher gap is sub-Gaussian with proxy σ² = {s2:.6g}: ψ(λ) <= λ²σ²/2")
     defaults = (_divergence_assumption(K, divergence), sub)
-    details = {"sigma2": s2, "K": K, "gen_teacher": gT}
+    details: dict = {"sigma2": s2, "K": K, "gen_teacher": gT}
     if math.isinf(s2) or math.isinf(K):
         value = math.inf
         details["reason"] = "σ² or K is infinite: the bound is vacuous"
