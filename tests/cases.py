@@ -5,11 +5,11 @@ ridge teacher, rank-r student, soft-label noise τ) together with what is known 
 *by hand*: which divergences are finite (``finite[kind, direction]``) and, when a value is
 known exactly, that value. Generic invariant tests iterate over ``CASES``.
 
-The reference functions below (``ref_*``, ``mp_*``, ``naive_*``) never call gaussdistill:
-they redo MATH 2.1–2.2 with dense numpy linear algebra or with mpmath at 50 digits, so they
-are independent oracles for the code under test.
+``ref_teacher`` / ``ref_student`` below never call gaussdistill: they redo
+docs/mathematics.md §2.1 with dense numpy linear algebra. The other independent references
+(dense Kronecker KL, 50-digit mpmath) live in ``tests/oracles``.
 
-Finiteness, derived by hand (MATH 2.2, REFERENCES 4.1c):
+Finiteness, derived by hand (docs/mathematics.md §2.2, §5.2):
 * predictive and convexity: always finite, since τ > 0 makes V_S, V_T ≻ 0;
 * weight: Σ_T = t_T ν² A_T⁻¹ is ≻ 0 iff t_T > 0 and 0 iff t_T = 0 (likewise Σ_S with t_S);
   KL is finite iff both are ≻ 0, or both are 0 and M_S = M_T exactly (point masses).
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import mpmath
 import numpy as np
 
 import gaussdistill as gd
@@ -178,14 +177,14 @@ CASE_NAMES = sorted(CASES)
 
 # ----------------------------------------------------------------------------- float64 dense references
 def ref_teacher(X, Y, lam, noise, t):
-    """(M_T, Σ_T) of MATH 2.1 by dense solves."""
+    """(M_T, Σ_T) of docs/mathematics.md §2.1 by dense solves."""
     A = X @ X.T + lam * np.eye(X.shape[0])
     M = np.linalg.solve(A, X @ Y.T).T
     return M, t * noise**2 * np.linalg.inv(A)
 
 
 def ref_student(target, X, r, lam, tau, t):
-    """(M_S, Σ_S) of MATH 2.1 by dense linear algebra (pinv for a singular A_S)."""
+    """(M_S, Σ_S) of docs/mathematics.md §2.1 by dense linear algebra (pinv for a singular A_S)."""
     d = X.shape[0]
     A = X @ X.T + lam * np.eye(d)
     w, q = np.linalg.eigh(A)
@@ -197,147 +196,6 @@ def ref_student(target, X, r, lam, tau, t):
     B_r = (u[:, :r] * sv[:r]) @ vt[:r]
     cov = t * tau**2 * np.linalg.pinv(A) if t > 0 else np.zeros((d, d))
     return B_r @ root_pinv, cov
-
-
-def dense_gauss_kl(mu1, S1, mu2, S2):
-    """Textbook KL(N(mu1, S1) ‖ N(mu2, S2)), nonsingular, float64."""
-    dim = len(mu1)
-    diff = mu2 - mu1
-    _, ld1 = np.linalg.slogdet(S1)
-    _, ld2 = np.linalg.slogdet(S2)
-    return 0.5 * (np.trace(np.linalg.solve(S2, S1)) + diff @ np.linalg.solve(S2, diff) - dim + ld2 - ld1)
-
-
-def vec(m):
-    return np.asarray(m).reshape(-1, order="F")      # cov(vec W) = V ⊗ U
-
-
-def predictive_moments(M, Sigma, X, tau):
-    """Mean M X and column covariance τ² I + Xᵀ Σ X of the predictive law, dense n×n."""
-    return M @ X, tau**2 * np.eye(X.shape[1]) + X.T @ Sigma @ X
-
-
-def dense_divergence(Ms, Ss, Mt, St, X, tau, kind, direction="student||teacher"):
-    """K^Y, K̄ or K^W by the vectorised dense Gaussian KL (nonsingular cases), float64."""
-    k = Ms.shape[0]
-    if kind == "convexity":
-        D = (Ms - Mt) @ X
-        return (np.sum(D * D) + k * np.trace(X.T @ (Ss + St) @ X)) / (2 * tau**2)
-    if kind == "predictive":
-        ms, vs = predictive_moments(Ms, Ss, X, tau)
-        mt, vt = predictive_moments(Mt, St, X, tau)
-    else:
-        ms, vs, mt, vt = Ms, Ss, Mt, St
-    a = (vec(ms), np.kron(vs, np.eye(k)))
-    b = (vec(mt), np.kron(vt, np.eye(k)))
-    if direction == "teacher||student":
-        a, b = b, a
-    return dense_gauss_kl(*a, *b)
-
-
-def naive_gauss_kl_cholesky(mu1, S1, mu2, S2):
-    """The torch/NumPyro recipe: ``tr − d − logdet`` from two independent Cholesky factors."""
-    L1 = np.linalg.cholesky(S1)
-    L2 = np.linalg.cholesky(S2)
-    import scipy.linalg as sla
-
-    M = sla.solve_triangular(L2, L1, lower=True)
-    diff = sla.solve_triangular(L2, mu2 - mu1, lower=True)
-    half_logdet = np.sum(np.log(np.diag(L2))) - np.sum(np.log(np.diag(L1)))
-    return 0.5 * (np.sum(M * M) + diff @ diff - len(mu1)) + half_logdet
-
-
-# ----------------------------------------------------------------------------- mpmath references
-def mp_matrix(a):
-    """Exact conversion of a float64 array to an mpmath matrix (at the current precision)."""
-    a = np.atleast_2d(np.asarray(a, dtype=float))
-    return mpmath.matrix([[mpmath.mpf(float(x)) for x in row] for row in a])
-
-
-def mp_kron(a, b):
-    out = mpmath.matrix(a.rows * b.rows, a.cols * b.cols)
-    for i in range(a.rows):
-        for j in range(a.cols):
-            if a[i, j] == 0:
-                continue
-            for p in range(b.rows):
-                for q in range(b.cols):
-                    out[i * b.rows + p, j * b.cols + q] = a[i, j] * b[p, q]
-    return out
-
-
-def mp_vec(m):
-    return mpmath.matrix([m[i, j] for j in range(m.cols) for i in range(m.rows)])
-
-
-def mp_trace(a):
-    return mpmath.fsum(a[i, i] for i in range(a.rows))
-
-
-def mp_gauss_kl(mu1, S1, mu2, S2):
-    """½[tr(S2⁻¹S1) − N + δᵀS2⁻¹δ + ln det S2 − ln det S1] at the current mpmath precision.
-
-    Arguments are mpmath matrices (mu as column vectors). With 50 digits the textbook
-    formula's cancellation (about log10(1/KL) digits) is harmless.
-    """
-    N = S1.rows
-    S2_inv = mpmath.inverse(S2)
-    diff = mu2 - mu1
-    quad = (diff.T * S2_inv * diff)[0, 0]
-    return (mp_trace(S2_inv * S1) - N + quad + mpmath.log(mpmath.det(S2)) - mpmath.log(mpmath.det(S1))) / 2
-
-
-def mp_mn_kl(m1, u1, v1, m2, u2, v2, dps=50):
-    """KL of the vectorised Gaussians vec W ~ N(vec M, V ⊗ U), dense, at ``dps`` digits.
-
-    Inputs are float64 arrays, converted exactly: this is the KL of the *same float64
-    inputs* the package sees. Returns an mpf.
-    """
-    with mpmath.workdps(dps):
-        M1, M2 = mp_matrix(m1), mp_matrix(m2)
-        return mp_gauss_kl(mp_vec(M1), mp_kron(mp_matrix(v1), mp_matrix(u1)),
-                           mp_vec(M2), mp_kron(mp_matrix(v2), mp_matrix(u2)))
-
-
-def mp_pipeline(X, Y, lam_t, noise, t_t, lam_s, tau, t_s, dps=50):
-    """(M_T, Σ_T, M_S, Σ_S) as mpmath matrices for a *full-rank* student (r = min(k, d)).
-
-    M_S = (M_T X Xᵀ) A_S⁻¹ (no truncation at full rank), Σ_S = t_S τ² A_S⁻¹, from the float64
-    X, Y converted exactly. Call inside ``mpmath.workdps(dps)``.
-    """
-    Xm, Ym = mp_matrix(X), mp_matrix(Y)
-    d = Xm.rows
-    G = Xm * Xm.T
-    A_t = G + mpmath.mpf(lam_t) * mpmath.eye(d)
-    A_s = G + mpmath.mpf(lam_s) * mpmath.eye(d)
-    At_inv, As_inv = mpmath.inverse(A_t), mpmath.inverse(A_s)
-    M_t = Ym * Xm.T * At_inv
-    M_s = M_t * G * As_inv
-    S_t = mpmath.mpf(t_t) * mpmath.mpf(noise) ** 2 * At_inv
-    S_s = mpmath.mpf(t_s) * mpmath.mpf(tau) ** 2 * As_inv
-    return M_t, S_t, M_s, S_s
-
-
-def mp_predictive_kl(Ms, Ss, Mt, St, X, tau, direction="student||teacher"):
-    """K^Y between MN(M X, I_k, τ² I + Xᵀ Σ X) laws, dense vectorised, mpmath (current dps)."""
-    Xm = mp_matrix(X)
-    n = Xm.rows if False else Xm.cols
-    k = Ms.rows
-    tau2 = mpmath.mpf(tau) ** 2
-    Vs = tau2 * mpmath.eye(n) + Xm.T * Ss * Xm
-    Vt = tau2 * mpmath.eye(n) + Xm.T * St * Xm
-    a = (mp_vec(Ms * Xm), mp_kron(Vs, mpmath.eye(k)))
-    b = (mp_vec(Mt * Xm), mp_kron(Vt, mpmath.eye(k)))
-    if direction == "teacher||student":
-        a, b = b, a
-    return mp_gauss_kl(*a, *b)
-
-
-def rel_err(value, reference) -> float:
-    reference = mpmath.mpf(reference)
-    if reference == 0:
-        return abs(float(value))
-    return float(abs((mpmath.mpf(float(value)) - reference) / reference))
 
 
 # ----------------------------------------------------------------------------- SPD builders

@@ -1,13 +1,13 @@
-"""Accuracy of the float64 results against 50-digit mpmath references (issue 4, item 2).
+"""Accuracy of the float64 results against 50-digit mpmath references.
 
 Every reference is computed *here*, independently of gaussdistill, with mpmath at 50 digits
 on the *same float64 inputs* the package sees (exact conversion of each float64 entry):
 
 * ``kl_matrix_normal``: the dense KL of the vectorised Gaussians vec W ~ N(vec M, V ⊗ U),
-  formed with an explicit Kronecker product (``cases.mp_mn_kl``);
+  formed with an explicit Kronecker product (``oracles.mp_mn_kl``);
 * ``divergence``: the teacher and a full-rank student rebuilt from X, Y, λ, ν, τ, t by
-  mpmath linear algebra, and the n×n predictive laws formed densely (``cases.mp_pipeline``,
-  ``cases.mp_predictive_kl``).
+  mpmath linear algebra, and the n×n predictive laws formed densely (``oracles.mp_pipeline``,
+  ``oracles.mp_predictive_kl``).
 
 Measured on this machine (float64 relative error vs mpmath; run
 ``python tests/test_accuracy.py`` to print the table again):
@@ -16,16 +16,16 @@ Measured on this machine (float64 relative error vs mpmath; run
   eigenbases, row covariances κ ≤ 3): κ = 1: 3e-16, 1e4: 7e-13, 1e6: 1.6e-12, 1e8: 8.6e-11
   (the naive Cholesky recipe on V ⊗ U: 2e-16, 1.5e-13, 5e-11, 3.7e-9). Nearby laws
   (V₁ = V₂^{1/2}(I + 0.1B)V₂^{1/2}): 2e-16, 5e-14, 2e-13, 2.6e-11 (naive up to 9.8e-10).
-  Before the extended-precision whitening (``divergences._whiten_pair``) the same cases gave
+  Before the extended-precision whitening (``_numerics.psd.whiten_pair``) the same cases gave
   1.4e-10 at κ = 1e6 and 1.4e-8 at κ = 1e8: eigh gets the smallest eigenvalue only to
   ±eps·‖Σ‖, i.e. κ·eps relative.
 * divergence (ridge teacher and full-rank student on one design, all kinds, both
   directions, λ_T = 2λ_S ∈ {0, 1e-3, 1}), max over 3 seeds: κ(X Xᵀ) = 1: 5e-15, 1e4: 1.6e-12,
-  1e6: 7.2e-11, 1e8: 9.9e-13, 1e10: 7.0e-12. Before the fixes in ``kernels.py`` (SVD design
+  1e6: 7.2e-11, 1e8: 9.9e-13, 1e10: 7.0e-12. Before the fixes in ``linear_gaussian/design.py`` (SVD design
   spectrum above κ = 1e6; population student kept in the eigenbasis) κ = 1e8 with λ = 1
   gave 6e-9 to 2.4e-8, and κ(A_T) > 4.5e9 gave O(1) errors (exact covariance eigenvalues
   zeroed by the rank cutoff).
-* tiny KL, STYLE §8 setup (d = 30, Σp = Σq + δ BBᵀ): δ = 1e-3, 1e-5, 1e-7, 1e-8 give
+* tiny KL, the cancellation setup (d = 30, Σp = Σq + δ BBᵀ): δ = 1e-3, 1e-5, 1e-7, 1e-8 give
   KL = 3.4e-4, 3.5e-8, 3.5e-12, 3.5e-14; ours 3.6e-15, 7.6e-16, 1.2e-16, 1.3e-15;
   naive ``tr − d − logdet`` (Cholesky) 8.1e-12, 6.5e-8, 1.0e-3, 3.0e-2.
 * tiny predictive / weight divergence, student = teacher except t_S = 1 + δ:
@@ -43,9 +43,9 @@ import pytest
 import gaussdistill as gd
 from gaussdistill.errors import ConditioningWarning
 
-from cases import (DIRECTIONS, design_with_spectrum, mp_gauss_kl, mp_kron, mp_matrix, mp_mn_kl,
-                   mp_pipeline, mp_predictive_kl, mp_trace, mp_vec, naive_gauss_kl_cholesky,
-                   rel_err, spd_with_condition, vec)
+from cases import DIRECTIONS, design_with_spectrum, spd_with_condition
+from oracles import (mp_gauss_kl, mp_kron, mp_matrix, mp_mn_kl, mp_pipeline, mp_predictive_kl, mp_trace, mp_vec,
+                     naive_gauss_kl_cholesky, rel_err, vec)
 
 
 # ----------------------------------------------------------------------------- scenarios
@@ -313,7 +313,7 @@ def accuracy_report() -> str:
                         worst = max(worst, rel_err(value, ref))
                 row.append(f"lam={lam:g}: {worst:.1e}")
             lines.append(f"  cond(XX^T)={cond:8.1e}  " + "  ".join(row))
-    lines.append("tiny KL, STYLE 8 setup: KL  ours | naive")
+    lines.append("tiny KL, cancellation setup: KL  ours | naive")
     for delta in (1e-3, 1e-5, 1e-7, 1e-8):
         Sp, Sq = _style8(delta)
         mean = np.zeros((1, Sp.shape[0]))

@@ -1,4 +1,4 @@
-"""Errors that help (issue 4, item 4).
+"""Errors that help.
 
 One test per bad-input class for every public function and for the command line. Each
 asserts the exception type (``GaussDistillError``, a ``ValueError``), that the message names

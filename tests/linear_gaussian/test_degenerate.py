@@ -1,4 +1,4 @@
-"""Degenerate laws (issue 4, item 3): the exact finite value or +inf with a reason, never NaN.
+"""Degenerate laws: the exact finite value or +inf with a reason, never NaN.
 
 Oracles: REFERENCES 4.1c (degenerate Gaussians; the published examples), the KL in subspace
 coordinates computed densely, hand formulas for point masses (K^Y = ½‖Δ‖²/τ² when both
@@ -20,7 +20,8 @@ import pytest
 
 import gaussdistill as gd
 
-from cases import CASE_NAMES, CASES, DIRECTIONS, KINDS, dense_divergence, dense_gauss_kl, vec
+from cases import CASE_NAMES, CASES, DIRECTIONS, KINDS
+from oracles import dense_divergence, dense_gauss_kl, vec
 
 FIELDS = ("total", "bias", "variance", "rank")
 

@@ -1,4 +1,4 @@
-"""Property-based invariants (issue 4, item 1), with hypothesis.
+"""Property-based invariants, with hypothesis.
 
 SPD matrices are built as A Aᵀ + εI (never filtered); every example is a random problem
 of small shape. The invariants and the laws they follow from:
@@ -7,13 +7,13 @@ of small shape. The invariants and the laws they follow from:
   laws is the zero matrix);
 * float64 ``kl_matrix_normal`` = the dense vectorised KL (float64 and 50-digit mpmath, both
   computed here) for moderately conditioned random laws;
-* bias, variance, rank ≥ 0 and bias + variance + rank = total (MATH 2.3);
+* bias, variance, rank ≥ 0 and bias + variance + rank = total (docs/mathematics.md §2.3);
 * data processing: K^Y ≤ K̄ (convexity of KL under the independent coupling) and
   K^Y ≤ K^W (the same channel W ↦ W X + τZ applied to both kernels), in both directions;
 * invariance under shared orthogonal changes of basis — inputs X ↦ O X (weights W ↦ W Oᵀ),
   samples (X, Y) ↦ (X P, Y P), outputs Y ↦ Q Y (M ↦ Q M; the truncated SVD is equivariant):
   each is a bijection applied to both laws, so every KL and every part is unchanged;
-* scaling laws, derived from MATH 2.1–2.2:
+* scaling laws, derived from docs/mathematics.md §2.1–2.2:
   - (ν, τ) ↦ c(ν, τ) with Y fixed: means are unchanged (M_T = Y Xᵀ A_T⁻¹ has no ν; the
     population student depends on M_T only) while Σ_T, Σ_S, V_T, V_S scale by c². So every
     variance part is invariant and every mean part (bias and rank) scales by 1/c²;
@@ -37,7 +37,8 @@ from hypothesis.extra import numpy as hnp
 
 import gaussdistill as gd
 
-from cases import DIRECTIONS, KINDS, dense_gauss_kl, mp_mn_kl, vec
+from cases import DIRECTIONS, KINDS
+from oracles import dense_gauss_kl, mp_mn_kl, vec
 
 # 60 examples per property keeps this file near 10 s on 2 cores; for a thorough run set
 # GAUSSDISTILL_HYPOTHESIS_EXAMPLES=600 (about 70 s; all properties passed at 400–600).
