@@ -10,6 +10,7 @@ import pytest
 import gaussdistill as gd
 import gaussdistill.models
 from gaussdistill.models import DistillationModel, LinearGaussianModel, LogisticModel
+
 from oracles import assert_mc_mean, assert_within_ci
 
 

@@ -77,7 +77,9 @@ def softmax_lse_(z: np.ndarray) -> np.ndarray:
     np.exp(z, out=z)
     total = z.sum(axis=1, keepdims=True)
     z /= total
-    return np.log(total[:, 0, :]) + zmax[:, 0, :]
+    np.log(total, out=total)          # in place: a fresh (C, n) array costs page faults per step
+    total += zmax
+    return total[:, 0, :]
 
 
 def logits(W: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -224,13 +226,11 @@ def _step(step, step_scale, grad_unit, y0, rng):
     return (float(step) if step is not None else step_scale * p ** (-1.0 / 3.0) / L_hat), L_hat
 
 
-def sample_teacher(problem: Problem, k: int, n_chains: int, n_steps: int, burn_in: int,
-                   rng: np.random.Generator, step_scale: float = 1.0, step: float | None = None,
-                   method: str = "mala") -> ChainRun:
-    """Run ``n_chains`` preconditioned Langevin chains on the teacher's Gibbs posterior.
+def teacher_target(problem: Problem, k: int):
+    """The teacher posterior for the samplers: ``(log_post, preconditioner, mode)``.
 
-    ``final`` has shape (n_chains, k·d) (reshape to (n_chains, k, d)); the diagnostics use the
-    centred weights C W (the identifiable part). Module docstring: preconditioner, start, step.
+    ``log_post(x)`` maps (C, k·d) states to (log posterior up to a constant (C,), its
+    gradient (C, k·d)): one GEMM for all chains' logits, one softmax, one GEMM for the gradient.
     """
     X, Y = problem.X, problem.onehot_k(k)
     d, n = X.shape
@@ -239,18 +239,32 @@ def sample_teacher(problem: Problem, k: int, n_chains: int, n_steps: int, burn_i
     P_hat = softmax_((mode @ X)[None])[0]
     pre = Preconditioner.from_precision(data_hessian(P_hat, X, gamma) + np.eye(k * d) / var)
     XT = np.ascontiguousarray(X.T)
-    YX = (Y @ XT).reshape(-1)              # Σ_i z_{y_i, i} = ⟨W, Y Xᵀ⟩
+    YX = (Y @ XT).reshape(-1)              # Σ_i z_{y_i, i} = ⟨W, Y Xᵀ⟩, and (P − Y)Xᵀ = PXᵀ − YXᵀ
 
     def log_post(x):
         W = x.reshape(-1, k, d)
         P = logits(W, X)
         lse = softmax_lse_(P)
-        P -= Y
         G = (P.reshape(-1, n) @ XT).reshape(x.shape)
+        G -= YX
         G *= -gamma
         G -= x / var
         lp = gamma * (x @ YX - lse.sum(axis=1)) - 0.5 * np.einsum("ij,ij->i", x, x) / var
         return lp, G
+
+    return log_post, pre, mode
+
+
+def sample_teacher(problem: Problem, k: int, n_chains: int, n_steps: int, burn_in: int,
+                   rng: np.random.Generator, step_scale: float = 1.0, step: float | None = None,
+                   method: str = "mala") -> ChainRun:
+    """Run ``n_chains`` preconditioned Langevin chains on the teacher's Gibbs posterior.
+
+    ``final`` has shape (n_chains, k·d) (reshape to (n_chains, k, d)); the diagnostics use the
+    centred weights C W (the identifiable part). Module docstring: preconditioner, start, step.
+    """
+    d = problem.X.shape[0]
+    log_post, pre, mode = teacher_target(problem, k)
 
     def summary(x):
         return class_mean_split(x.reshape(-1, k, d))[0].reshape(x.shape[0], -1)
@@ -304,7 +318,7 @@ def sample_student(problem: Problem, soft: np.ndarray, rank: int, n_steps: int, 
     P_T = soft
     gamma, var = problem.gamma, problem.prior_var
     XT = np.ascontiguousarray(X.T)
-    PX = (P_T.reshape(C * k, n) @ XT).reshape(C, k * d)     # Σ_{c,i} p_ci z_ci = ⟨W, P_T Xᵀ⟩
+    PX = (P_T.reshape(C * k, n) @ XT).reshape(C, k, d)     # Σ_{c,i} p_ci z_ci = ⟨W, P_T Xᵀ⟩; (Q − P_T)Xᵀ = QXᵀ − P_T Xᵀ
     log_p = np.log(np.maximum(P_T, 1e-300))
     centred_logits = T * class_mean_split(log_p)[0]
     W0 = np.linalg.lstsq(XT, centred_logits.reshape(C * k, n).T, rcond=None)[0].T.reshape(C, k, d)
@@ -323,14 +337,14 @@ def sample_student(problem: Problem, soft: np.ndarray, rank: int, n_steps: int, 
         Q = logits(W, X)
         Q /= T
         lse = softmax_lse_(Q)
-        Q -= P_T
         G = (Q.reshape(C * k, n) @ XT).reshape(C, k, d)
+        G -= PX
         G *= -gamma / T                   # −∇_W of the energy
         out = np.empty_like(x)
         out[:, :na] = (G @ B).reshape(C, -1)
         out[:, na:] = (np.swapaxes(G, 1, 2) @ A).reshape(C, -1)
         out -= x / var
-        energy = lse.sum(axis=1) - np.einsum("ij,ij->i", W.reshape(C, -1), PX) / T
+        energy = lse.sum(axis=1) - np.einsum("ckd,ckd->c", W, PX) / T
         lp = -gamma * energy - 0.5 * np.einsum("ij,ij->i", x, x) / var
         return lp, out
 
