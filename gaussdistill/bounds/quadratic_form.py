@@ -118,15 +118,21 @@ class QuadraticFormCGF:
         lam1 = np.atleast_1d(lam_arr)
         if np.isnan(lam1).any():
             raise GaussDistillError("lam must not be NaN")
-        u = -2.0 * lam1[..., None] * self.alpha  # (..., p)
-        inside = np.all(1.0 + u > 0.0, axis=-1) & np.isfinite(lam1)
-        out = np.full(lam1.shape, np.inf)
-        if inside.any():
-            ui = u[inside]
-            li = lam1[inside]
-            log_part = 0.5 * np.sum(u_minus_log1p(ui), axis=-1)
-            lin_part = 0.5 * li**2 * np.sum(self.beta**2 / (1.0 + ui), axis=-1)
-            out[inside] = log_part + lin_part
+        flat = lam1.ravel()
+        lo, hi = self.domain
+        inside = (flat > lo) & (flat < hi)
+        out = np.full(flat.shape, np.inf)
+        idx = np.flatnonzero(inside)
+        b2 = self.beta**2
+        step = max(1, (1 << 18) // max(self.alpha.size, 1))  # ~2 MiB temporaries per chunk
+        for start in range(0, idx.size, step):
+            sel = idx[start:start + step]
+            li = flat[sel]
+            u = -2.0 * li[:, None] * self.alpha  # (chunk, p)
+            log_part = 0.5 * np.sum(u_minus_log1p(u), axis=-1)
+            lin_part = 0.5 * li**2 * np.sum(b2 / (1.0 + u), axis=-1)
+            out[sel] = log_part + lin_part
+        out = out.reshape(lam1.shape)
         return float(out[0]) if scalar else out
 
     def log_mgf(self, lam):
