@@ -46,16 +46,16 @@ def as_matrix(name: str, value, shape: tuple | None = None, convention: bool = F
     try:
         raw = np.asarray(value)
         _reject_non_numbers(name, raw)
-        is_complex = np.iscomplexobj(raw)
-        arr = None if is_complex else np.asarray(raw, dtype=float)
+        if np.iscomplexobj(raw):
+            raise GaussDistillError(
+                f"{name} must be real; got complex entries (pass the real part explicitly if intended)")
+        arr = np.asarray(raw, dtype=float)
     except OverflowError:
         raise GaussDistillError(f"{name} has an entry too large for float64 (max about 1.8e308); rescale it") from None
     except (TypeError, ValueError) as exc:
         raise GaussDistillError(
             f"{name} must be a real numeric matrix; could not convert it to float64 ({exc})"
         ) from None
-    if is_complex:
-        raise GaussDistillError(f"{name} must be real; got complex entries (pass the real part explicitly if intended)")
     if arr.ndim == 1 and shape is not None and len(shape) == 2 and shape[0] == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
@@ -67,7 +67,8 @@ def as_matrix(name: str, value, shape: tuple | None = None, convention: bool = F
     if shape is not None:
         for axis, (want, got) in enumerate(zip(shape, arr.shape)):
             if want is not None and want != got:
-                msg = f"{name} has shape {arr.shape}, expected {_shape_text(shape)} (axis {axis} must have length {want})"
+                msg = (f"{name} has shape {arr.shape}, expected {_shape_text(shape)} "
+                       f"(axis {axis} must have length {want})")
                 if convention:
                     msg += f"; {CONVENTION}"
                     if all(w is None or w == g for w, g in zip(shape, arr.shape[::-1])):
@@ -189,7 +190,7 @@ def as_generator(seed, name: str = "rng") -> np.random.Generator:
     if seed is None or isinstance(seed, (numbers.Integral, np.integer, np.random.SeedSequence)):
         if isinstance(seed, (numbers.Integral, np.integer)) and int(seed) < 0:
             raise GaussDistillError(f"{name} must be a non-negative integer seed; got {seed}")
-        return np.random.default_rng(seed)
+        return np.random.default_rng(seed)  # type: ignore[arg-type]
     raise GaussDistillError(
         f"{name} must be None, a non-negative int seed or a numpy.random.Generator; got {type(seed).__name__} {seed!r}"
     )

@@ -10,6 +10,7 @@ trace, a dense form and the whitener of :math:`\tau^2 I + C`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from .psd import DiagonalWhitener
 class DiagonalCovariance:
     """C = diag(values) (in the basis the caller works in)."""
 
-    values: object
+    values: Any
 
     def trace(self):
         return self.values.sum()
@@ -40,7 +41,7 @@ class DiagonalCovariance:
 class DenseCovariance:
     """C as a dense symmetric matrix."""
 
-    matrix: object
+    matrix: Any
 
     def trace(self):
         return np.trace(self.matrix)
@@ -73,8 +74,8 @@ class IdentityPlusLowRank:
     """
 
     scale: float          # c > 0
-    basis: object         # B, d×n (read-only)
-    inner: object         # S as a PSDFactor (d×d)
+    basis: Any         # B, d×n (read-only)
+    inner: Any         # S as a PSDFactor (d×d)
 
     @property
     def size(self) -> int:

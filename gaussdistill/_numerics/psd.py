@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -44,14 +45,14 @@ class PSDFactor:
     never cut.
     """
 
-    values: object
-    vectors: object
+    values: Any
+    vectors: Any
     rank: int
-    backend: object = FLOAT64
+    backend: Any = FLOAT64
     dropped: int = 0
     cond: float = 1.0
     exact: bool = False
-    raw: object = None        # the eigenvalues before the cutoff (for another rtol)
+    raw: Any = None        # the eigenvalues before the cutoff (for another rtol)
     name: str = "covariance"
 
     @classmethod
@@ -87,6 +88,7 @@ class PSDFactor:
         dropped = sum(1 for x in w if noise < x <= cut)
         cond = max(significant) / min(significant) if len(significant) > 1 else 1.0
         values = np.where(keep, w, 0 * w)
+        values.flags.writeable = False
         return cls(values, q, int(keep.sum()), backend, dropped, cond, False, w, name)
 
     def with_rtol(self, rtol: float | None) -> PSDFactor:

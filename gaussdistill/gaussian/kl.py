@@ -18,8 +18,7 @@ import numpy as np
 
 from .._numerics.backends import backend_for
 from .._numerics.covariance import DenseCovariance
-from .._numerics.psd import (SUPPORT_RTOL, compare_supports, warn_conditioning, warn_dropped, whiten_pair,
-                             whitened_eigs)
+from .._numerics.psd import SUPPORT_RTOL, compare_supports, warn_conditioning, warn_dropped, whiten_pair, whitened_eigs
 from .._validate import as_precision, as_rtol
 from ..errors import GaussDistillError
 from .matrix_normal import MatrixNormal
@@ -49,7 +48,7 @@ class MpKLValue(mpmath.mpf):
 
 
 def kl_matrix_normal(p: MatrixNormal, q: MatrixNormal, precision: int | None = None, rtol: float | None = None):
-    r"""KL(p ‖ q) between matrix normal laws :math:`\mathcal{MN}(M_1, U_1, V_1)` and :math:`\mathcal{MN}(M_2, U_2, V_2)`.
+    r"""KL(p ‖ q) between matrix normal laws :math:`\mathcal{MN}(M_1, U_1, V_1)`, :math:`\mathcal{MN}(M_2, U_2, V_2)`.
 
     .. math::
         \mathrm{KL} = \tfrac12\Big[\operatorname{tr}(V_2^{-1}V_1)\operatorname{tr}(U_2^{-1}U_1)
@@ -121,8 +120,8 @@ class _Side:
         self.whiten, self.u, self.ratio, self.mult = whiten, u, ratio, mult
 
 
-def _dense_side(law_p, law_q, what, xp, rtol, reasons):
-    """The side ``what`` ("row" or "column") from the dense covariances; None if unequal supports."""
+def _factors(law_p, law_q, what, xp, rtol):
+    """The PSD factors of p's and q's ``what`` ("row" or "column") covariance under ``rtol``."""
     name = "row_cov" if what == "row" else "col_cov"
     cached = (lambda law: law.row_factor) if what == "row" else (lambda law: law.col_factor)
     fa = xp.factor(lambda: cached(law_p), lambda: getattr(law_p, name), name, rtol)
@@ -133,11 +132,11 @@ def _dense_side(law_p, law_q, what, xp, rtol, reasons):
 def _kl(p, q, xp, rtol):
     """(value, reason, cause of a float64 overflow)."""
     diff = xp.asarray(p.mean) - xp.asarray(q.mean)
-    ru1, ru2 = _dense_side(p, q, "row", xp, rtol, None)
+    ru1, ru2 = _factors(p, q, "row", xp, rtol)
     sp_, sq_ = p.col_structure, q.col_structure
     structured = sp_ is not None and sq_ is not None and sp_.same_basis(sq_)
     if not structured:
-        cv1, cv2 = _dense_side(p, q, "column", xp, rtol, None)
+        cv1, cv2 = _factors(p, q, "column", xp, rtol)
         for factor, name in ((cv1, "p.col_cov"), (cv2, "q.col_cov"), (ru1, "p.row_cov"), (ru2, "q.row_cov")):
             warn_dropped(factor, name, rtol, xp, stacklevel=5)
         point_p = ru1.rank == 0 or cv1.rank == 0

@@ -6,6 +6,8 @@ and their attributes cannot be reassigned.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._numerics.backends import FLOAT64
@@ -27,6 +29,13 @@ class MatrixNormal:
     col_cov : (m, m) array_like, symmetric PSD
     row_cov : (k, k) array_like, symmetric PSD, optional (identity)
     """
+
+    _mean: np.ndarray
+    _col_factor: Any
+    _col_cov: Any
+    _row_cov: Any
+    _row_factor: Any
+    _col_structure: Any
 
     def __init__(self, mean, col_cov, row_cov=None):
         mean = as_matrix("mean", mean)

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import numpy as np
-
 from .._numerics.backends import FLOAT64
 from .._numerics.psd import numerical_rank
 from ..errors import GaussDistillError

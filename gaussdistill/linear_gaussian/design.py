@@ -28,12 +28,12 @@ class DesignSpectrum:
     right: np.ndarray | None = None   # n×d right singular vectors (ill-conditioned X only)
 
     @classmethod
-    def of(cls, X: np.ndarray) -> "DesignSpectrum":
+    def of(cls, X: np.ndarray) -> DesignSpectrum:
         s, vectors, ill_conditioned = _gram_eigh(X)
         return cls._of_svd(X) if ill_conditioned else cls(X, read_only(s), read_only(vectors))
 
     @classmethod
-    def _of_svd(cls, X: np.ndarray) -> "DesignSpectrum":
+    def _of_svd(cls, X: np.ndarray) -> DesignSpectrum:
         r"""The same spectrum from the SVD X = L diag(σ) Rᵀ (ill-conditioned designs).
 
         eigh(X Xᵀ) gets each s_j only to ±eps·s_max, i.e. cond(X Xᵀ)·eps relative on the
@@ -112,7 +112,7 @@ def row_space_map(X: np.ndarray, *kernels):
         return spec.vectors * np.sqrt(spec.s)[None, :], spec.vectors, spec.s
     s, vectors, ill_conditioned = _gram_eigh(X)
     if ill_conditioned:
-        return np.linalg.qr(X.T, mode="r").T, None, None
+        return np.asarray(np.linalg.qr(X.T, mode="r")).T, None, None
     return vectors * np.sqrt(s)[None, :], vectors, s
 
 

@@ -19,8 +19,14 @@ import numpy as np
 
 from .._numerics.backends import backend_for
 from .._numerics.covariance import DenseCovariance, DiagonalCovariance
-from .._numerics.psd import (DiagonalWhitener, compare_supports, numerical_rank, warn_conditioning, warn_dropped,
-                             whiten_pair, whitened_eigs)
+from .._numerics.psd import (
+    compare_supports,
+    numerical_rank,
+    warn_conditioning,
+    warn_dropped,
+    whiten_pair,
+    whitened_eigs,
+)
 from .._validate import as_choice, as_matrix, as_precision, as_rank, as_rtol, as_scalar
 from ..errors import GaussDistillError
 from ..gaussian.matrix_normal import MatrixNormal
@@ -162,7 +168,8 @@ def _raw_rank(student, xp):
 def _overflow_message(kind, student, teacher, tau, variance, xp):
     top = max(np.max(np.abs(student.mean), initial=0), np.max(np.abs(teacher.mean), initial=0))
     if tau is not None and kind != "weight" and float(tau) < 1e-100:
-        cause = f"soft_noise = {float(tau):.3g} is so small that the metric 1/soft_noise² overflows; pass a larger soft_noise"
+        cause = (f"soft_noise = {float(tau):.3g} is so small that the metric 1/soft_noise² overflows; "
+                 f"pass a larger soft_noise")
     elif not math.isfinite(float(variance)):
         cause = ("the covariances are too large or too disparate (trace or variance ratio beyond float64); "
                  "rescale X, or the noise and temperatures")

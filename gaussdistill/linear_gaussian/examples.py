@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import as_generator, as_rank, as_scalar
+from .._validate import as_generator, as_rank, as_scalar, read_only
 from ..errors import GaussDistillError
 from .kernels import StudentKernel, TeacherKernel, rank_student, ridge_teacher
 
@@ -59,4 +59,4 @@ def example_problem(k=6, d=8, n=200, rank=2, noise=0.5, soft_noise=None, teacher
     teacher = ridge_teacher(X, Y, teacher_lam, noise, teacher_temperature)
     student = rank_student(teacher, X, rank, lam=student_lam, soft_noise=soft_noise,
                            temperature=student_temperature)
-    return ExampleProblem(X, Y, w_star, teacher, student, noise, soft_noise)
+    return ExampleProblem(read_only(X), read_only(Y), read_only(w_star), teacher, student, noise, soft_noise)

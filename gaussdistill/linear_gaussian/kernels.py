@@ -154,7 +154,7 @@ def _ridge_mean(X, Y, spec, lam, inv):
     return ((Y @ spec.right) * (np.sqrt(spec.s) * inv)[None, :]) @ U.T
 
 
-def _check_teacher(teacher, X) -> np.ndarray:
+def _check_teacher(teacher, X):
     if not isinstance(teacher, MatrixNormal):
         raise GaussDistillError(
             f"teacher must be a MatrixNormal kernel (e.g. from ridge_teacher); got {type(teacher).__name__}"
@@ -205,7 +205,8 @@ def soft_labels(teacher, X, soft_noise) -> SoftLabelLaw:
     with np.errstate(over="ignore"):
         mean, scale = teacher.mean @ X, soft_noise * soft_noise
     if not (np.all(np.isfinite(mean)) and np.isfinite(scale) and scale > 0):
-        raise GaussDistillError("the soft-label law overflows float64 (M_T X or soft_noise**2); rescale X or soft_noise")
+        raise GaussDistillError(
+            "the soft-label law overflows float64 (M_T X or soft_noise**2); rescale X or soft_noise")
     law = SoftLabelLaw.__new__(SoftLabelLaw)
     law._init(read_only(mean), None, col_structure=IdentityPlusLowRank(scale, X, teacher.col_factor))
     law._set(teacher=teacher, design=X, soft_noise=soft_noise)

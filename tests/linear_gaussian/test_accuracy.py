@@ -44,8 +44,19 @@ import gaussdistill as gd
 from gaussdistill.errors import ConditioningWarning
 
 from cases import DIRECTIONS, design_with_spectrum, spd_with_condition
-from oracles import (mp_gauss_kl, mp_kron, mp_matrix, mp_mn_kl, mp_pipeline, mp_predictive_kl, mp_trace, mp_vec,
-                     naive_gauss_kl_cholesky, rel_err, vec)
+from oracles import (
+    mp_gauss_kl,
+    mp_kron,
+    mp_matrix,
+    mp_mn_kl,
+    mp_pipeline,
+    mp_predictive_kl,
+    mp_trace,
+    mp_vec,
+    naive_gauss_kl_cholesky,
+    rel_err,
+    vec,
+)
 
 
 # ----------------------------------------------------------------------------- scenarios

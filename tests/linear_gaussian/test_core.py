@@ -20,8 +20,7 @@ import gaussdistill as gd
 from gaussdistill.gaussian import kl as kl_module
 from gaussdistill.linear_gaussian import kernels as kernels_module
 
-from oracles import dense_gauss_kl as dense_gaussian_kl
-from oracles import dense_mn_kl, vec
+from oracles import dense_mn_kl
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -152,7 +152,6 @@ def test_singular_laws_on_a_shared_subspace(case, shift):
 def test_ill_conditioned_kl_against_50_digit_mpmath(pair, eps):
     """A Aᵀ/m + εI with ε down to 1e-7 (cond up to ~1e7): still within 1e-9 of mpmath."""
     (m1, v1, u1), (m2, v2, _) = pair
-    m = v1.shape[0]
     w, q = np.linalg.eigh(v2)                # v2's eigenbasis, its spectrum squeezed to cond ~1/ε
     v2 = (q * np.maximum(w - w.min() + eps * w.max(), eps * w.max())) @ q.T
     v2 = (v2 + v2.T) / 2

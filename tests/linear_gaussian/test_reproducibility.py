@@ -83,15 +83,15 @@ def test_single_draw_shape_and_prefix_property(laws, name):
 
 def test_global_numpy_state_neither_used_nor_advanced(laws):
     law = laws["general"]
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002
     a = law.sample(3, rng=9)
-    state = np.random.get_state()[1].copy()
-    np.random.seed(12345)
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    np.random.seed(12345)  # noqa: NPY002
     b = law.sample(3, rng=9)
     assert a.tobytes() == b.tobytes()
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002
     law.sample(3, rng=9)
-    assert np.array_equal(np.random.get_state()[1], state)
+    assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
 
 
 def test_unseeded_sampling_works_and_varies(laws):
