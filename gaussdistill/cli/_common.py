@@ -57,15 +57,15 @@ class ArgumentParser(argparse.ArgumentParser):
 
 
 # ----------------------------------------------------------------------------- option types
-def int_at_least(minimum: int, what: str):
-    """An argparse type: an integer >= ``minimum`` (``what`` names it in the error)."""
+def int_at_least(minimum: int, what: str, maximum: int | None = None):
+    """An argparse type: an integer >= ``minimum`` (and <= ``maximum``); ``what`` names it."""
 
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < minimum:
+        if value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
         return value
 
@@ -73,6 +73,8 @@ def int_at_least(minimum: int, what: str):
 
 
 positive_int = int_at_least(1, "a positive integer")
+# mpmath digits: float64 inputs carry ~16; beyond 1000 digits a divergence takes minutes.
+precision_digits = int_at_least(16, "an integer in 16..1000 (mpmath digits)", maximum=1000)
 nonneg_int = int_at_least(0, "an integer >= 0")
 
 
@@ -102,9 +104,9 @@ def add_model_options(p):
     )
     p.add_argument(
         "--precision",
-        type=positive_int,
+        type=precision_digits,
         default=None,
-        help="evaluate in mpmath with this many significant digits (>= 16; default float64)",
+        help="evaluate in mpmath with this many significant digits (16..1000; default float64)",
     )
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
 

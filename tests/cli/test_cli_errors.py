@@ -61,6 +61,7 @@ def data(tmp_path_factory):
         (["example", "--rank", "-1"], "--rank"),
         (["example", "--kind", "nope"], "--kind"),
         (["example", "--precision", "3"], "--precision"),
+        (["example", "--precision", "100000"], "--precision"),  # ran for minutes before
         (["derive", "--d", "50"], "number of modes must be an int in 1..12"),
         (["derive", "--student", "teacher"], "invalid choice"),
         (["derive", "--kind", "weight", "--d", "1", "--noiseless", "--out", "/nonexistent-dir/x.tex"], "cannot write"),
