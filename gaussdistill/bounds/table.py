@@ -167,10 +167,14 @@ def bound_results(ing: BoundIngredients) -> tuple:
             rows.append(best)
             lo, _ = C.domain_of(psi, dom)
             etas = [e for e in ing.etas if -e > lo]
-            for r in (dv_lower_bound(K, psi, gT, etas, domain=dom, divergence=name, assumptions=extra) if etas else ()):
-                if math.isfinite(r.details["psi_minus_eta"]):
-                    rows.append(r)
-            central_etas = list(etas)
+            usable = []
+            for e in etas:
+                try:  # an η where ψ(−η) = +inf (a closed-domain edge) gives no row
+                    rows.append(dv_lower_bound(K, psi, gT, e, domain=dom, divergence=name, assumptions=extra))
+                    usable.append(e)
+                except GaussDistillError:
+                    continue
+            central_etas = usable
             eb = best.details.get("eta", math.nan)
             if not central_etas and isinstance(eb, float) and math.isfinite(eb) and eb > 0:
                 central_etas = [eb]

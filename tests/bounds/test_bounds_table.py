@@ -129,3 +129,28 @@ def test_table_bad_input():
         B.bound_table({"gen_teacher": 1.0})
     with pytest.raises(gd.GaussDistillError, match="gen_student"):
         B.bound_table(B.BoundIngredients(1.0), gen_student="x")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    values=st.lists(st.floats(-3, 3), min_size=2, max_size=5, unique=True),
+    weights=st.lists(st.floats(0.05, 1.0), min_size=5, max_size=5),
+    lam0=st.floats(-2.0, 2.0),
+    extra_K=st.floats(0.0, 1.0),
+    etas=st.lists(st.floats(0.05, 3.0), min_size=0, max_size=3),
+)
+def test_property_valid_rows_hold(values, weights, lam0, extra_K, etas):
+    """On any discrete law P and its tilt Q ∝ P e^{λ₀g} (K = KL(Q‖P) exact, or inflated),
+    every valid row of the table holds for gen_S = E_Q g."""
+    p = np.array(weights[: len(values)])
+    psi = DiscreteCGF(values, p / p.sum())
+    K, gS = psi.tilt(lam0)
+    ing = B.BoundIngredients(psi.mean, {"weight": K + extra_K}, cgf=psi,
+                             sigma2=B.subgaussian_proxy(psi, (-4.0, 4.0)), etas=tuple(etas))
+    df = B.bound_table(ing, gen_student=gS)
+    assert len(df) >= 4
+    assert df.loc[df["valid"], "holds"].all(), df[df["valid"] & ~df["holds"]]
