@@ -100,3 +100,15 @@ def test_logistic_soft_labels_refuse_non_finite():
     soft[0, 0, 0] = math.nan
     with pytest.raises(gd.GaussDistillError, match="soft labels"):
         m.sample_student(data, soft, np.random.default_rng(0))
+
+
+def test_exact_kn_agrees_with_the_gaussian_estimator_on_kernel_samples(lg):
+    # The population student's kernel q_S and the teacher's q_T are matrix normal: the Gaussian
+    # plug-in KL of their samples must match exact_kn (K^W) within its reported error.
+    rng = np.random.default_rng(5)
+    data = lg.draw_data(rng)
+    exact = lg.exact_kn(data)
+    student, teacher = lg.student(data), lg.teacher(data)
+    est = gd.estimate_kl(student.sample(6000, rng).reshape(6000, -1), teacher.sample(6000, rng).reshape(6000, -1),
+                         method="gaussian")
+    assert_within_ci(est.value, est.stderr, exact, z=4.0)
