@@ -132,7 +132,10 @@ def flag_names(flags):
     except GaussDistillError as exc:
         message = str(exc).replace("precision=50", "--precision 50")
         for name, flag in flags.items():
-            message = re.sub(rf"(?<![\w-]){name}(?==| must| >| <| is| has)", flag, message)
+            # snake_case names are identifiers wherever they stand; plain words ("noise",
+            # "rank") only where they name the argument ("noise = 1e+160", "rank must ...").
+            after = r"(?![A-Za-z0-9_])" if "_" in name else r"(?= ?=|²| must| >| <| is| has)"
+            message = re.sub(rf"(?<![\w-]){name}{after}", flag, message)
         raise CLIError(message) from None
 
 
