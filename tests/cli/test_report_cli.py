@@ -201,3 +201,30 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
+
+
+@pytest.mark.slow
+def test_sweep_on_a_dask_scheduler_equals_in_process(tmp_path, setting_file, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  dashboard_address=None) as cluster:
+        out = tmp_path / "sw"
+        assert main(["sweep", str(setting_file), "--grid", "rank=0,1", "--replicates", "10",
+                     "--scheduler", cluster.scheduler_address, "--out", str(out), "--no-figures"]) == 0
+    local = gd.sweep({"rank": [0, 1]}, base=SMALL.case_study(), replicates=10, seed=1)
+    remote = pd.read_csv(out / "sweep.csv")
+    assert remote["value"].tolist() == pytest.approx(local["value"].tolist(), rel=1e-15, nan_ok=True)
+
+
+@pytest.mark.slow
+def test_default_report_from_a_fresh_process(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "gaussdistill", "report", "--out", "rep"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote rep/" in proc.stdout and "valid bounds held" in proc.stdout
+    assert (tmp_path / "rep" / "equations" / "closed_forms.tex").stat().st_size > 0
+    assert (tmp_path / "rep" / "report.pdf").exists() == bool(shutil.which("pdflatex"))
