@@ -90,6 +90,16 @@ class Setting:
             raise GaussDistillError(f"setting key 'n_grid' must hold at least two distinct sample "
                                     f"sizes; got {list(grid)}")
         object.__setattr__(self, "n_grid", tuple(sorted(grid)))
+        smallest = min((self.n,) + self.n_grid)
+        if smallest < self.d:  # X Xᵀ (d×d) is singular for that sample size
+            if self.teacher_lam == 0:
+                raise GaussDistillError(f"setting key 'teacher_lam' must be > 0 when a sample size "
+                                        f"(n or n_grid, here {smallest}) is below d = {self.d}: "
+                                        f"X X^T is then singular")
+            if self.student_lam == 0 and self.student_temperature > 0:
+                raise GaussDistillError(f"setting key 'student_lam' must be > 0 (or "
+                                        f"student_temperature 0) when a sample size (n or n_grid, "
+                                        f"here {smallest}) is below d = {self.d}: X X^T is then singular")
 
     @property
     def tau(self) -> float:

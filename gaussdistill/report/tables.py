@@ -68,7 +68,10 @@ def decomposition_sweep(setting: Setting, parameter: str, values, kinds=KINDS,
         raise GaussDistillError(f"unknown setting key {parameter!r} to sweep")
     rows = []
     for value in _progress(values, f"sweep {parameter}", progress):
-        p = setting.problem(**{parameter: value})
+        try:
+            p = setting.problem(**{parameter: value})
+        except GaussDistillError as exc:
+            raise GaussDistillError(f"sweeping {parameter}={value:g}: {exc}") from None
         for kind in kinds:
             for direction in directions:
                 res = gd.divergence(p.student, p.teacher, p.X, p.soft_noise, kind, direction)
@@ -96,7 +99,10 @@ def tradeoff_grid(setting: Setting, x: str, xs, y: str, ys, kind="predictive",
     rows = []
     pairs = [(a, b) for b in ys for a in xs]
     for a, b in _progress(pairs, f"grid {x} x {y}", progress):
-        p = setting.problem(**{x: a, y: b})
+        try:
+            p = setting.problem(**{x: a, y: b})
+        except GaussDistillError as exc:
+            raise GaussDistillError(f"grid {x}={a:g}, {y}={b:g}: {exc}") from None
         res = gd.divergence(p.student, p.teacher, p.X, p.soft_noise, kind, direction)
         rows.append({x: a, y: b, "value": float(res.total), "objective": kind,
                      **{f"{part}_part": float(getattr(res, part)) for part in _PARTS}})

@@ -46,6 +46,8 @@ def test_toml_and_json_give_the_same_setting(tmp_path):
     ('replicates = 1', "'replicates'"),
     ('noise = "__import__(\'os\').system(\'touch /tmp/h7_pwned\')"', "'noise'"),
     ('[noise]\nvalue = 1', "'noise'"),
+    ('teacher_lam = 0.0\nn_grid = [4, 50]', "'teacher_lam'"),     # n = 4 < d = 8: X X^T singular
+    ('student_lam = 0\nn = 5', "'student_lam'"),
 ])
 def test_bad_keys_and_values_name_the_key(tmp_path, text, key):
     path = tmp_path / "s.toml"
@@ -85,3 +87,11 @@ def test_mapping_and_replace_validate_too():
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         DEFAULT_SETTING.rank = 3          # frozen
+
+
+def test_a_failing_sweep_point_is_named():
+    from gaussdistill.report import tables
+
+    with pytest.raises(gd.GaussDistillError, match="sweeping rank=9"):
+        tables.decomposition_sweep(Setting(k=3, d=4, n=20), "rank", [1, 9])
+
