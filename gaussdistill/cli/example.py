@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
+from ..linear_gaussian.examples import example_data
 from . import _common as c
 
 NAME = "example"
-
-
-def _example_data(k, d, n, noise, seed):
-    try:
-        from ..linear_gaussian.examples import example_data
-    except ImportError:
-        from ..examples import example_data
-    return example_data(k, d, n, noise, seed)
 
 
 def add_parser(subparsers):
@@ -38,7 +31,7 @@ def add_parser(subparsers):
 
 def run(args, out) -> int:
     with c.flag_names(c.TEACHER_FLAGS):
-        X, Y, _ = _example_data(args.k, args.d, args.n, args.noise, args.seed)
+        X, Y, _ = example_data(args.k, args.d, args.n, args.noise, args.seed)
     teacher, student, soft_noise = c.build_kernels(X, Y, args)
     rows = c.decomposition_rows(student, teacher, X, soft_noise, args)
     header = {"k": args.k, "d": args.d, "n": args.n, **c.model_header(args, soft_noise), "seed": args.seed}
