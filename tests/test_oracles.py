@@ -23,12 +23,16 @@ from oracles import (
 def test_vec_stacks_columns_so_that_the_covariance_is_v_kron_u():
     m = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     assert vec(m).tolist() == [1.0, 4.0, 2.0, 5.0, 3.0, 6.0]
-    # W = A Z B with Z standard: cov(vec W) = (BᵀB) ⊗ (A Aᵀ); check one entry by hand
+    # W = A Z B with Z standard: cov(vec W) = (BᵀB) ⊗ (A Aᵀ); Monte Carlo under the z policy
     a, b = np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([[1.0, 0.5], [0.0, 1.0]])
     rng = np.random.default_rng(0)
-    draws = np.stack([vec(a @ rng.standard_normal((2, 2)) @ b) for _ in range(20000)])
-    cov = np.cov(draws.T)
-    np.testing.assert_allclose(cov, np.kron(b.T @ b, a @ a.T), atol=0.15)
+    w = a @ rng.standard_normal((20000, 2, 2)) @ b
+    v = w.transpose(0, 2, 1).reshape(20000, 4)  # vec of each draw (column stacking)
+    assert np.array_equal(v[0], vec(w[0]))
+    products = np.einsum("si,sj->sij", v, v)
+    assert_mc_mean(products, np.kron(b.T @ b, a @ a.T))
+    with pytest.raises(AssertionError):  # the other Kronecker order is caught
+        assert_mc_mean(products, np.kron(a @ a.T, b.T @ b))
 
 
 def test_one_dimensional_kl_by_hand():
