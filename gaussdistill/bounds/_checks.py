@@ -145,11 +145,13 @@ def eval_cgf(cgf, lam, name: str = "cgf") -> np.ndarray:
     return out
 
 
-def check_centred(values: np.ndarray, lam: np.ndarray, name: str = "cgf") -> None:
-    """ψ(λ) >= 0 for a centred variable (Jensen); a clearly negative value is bad input."""
+def check_centred(values: np.ndarray, lam: np.ndarray, name: str = "cgf") -> np.ndarray:
+    """ψ(λ) >= 0 for a centred variable (Jensen): a clearly negative value is bad input, and
+    rounding-level negatives are returned as 0 (a ψ(λ) < 0 from rounding, divided by a tiny λ
+    in (K + ψ(λ))/λ, would otherwise make a bound arbitrarily wrong)."""
     finite = np.isfinite(values)
     if not finite.any():
-        return
+        return values
     scale = max(1.0, float(np.max(np.abs(values[finite]))))
     neg = finite & (values < -1e-9 * scale)
     if neg.any():
@@ -158,6 +160,7 @@ def check_centred(values: np.ndarray, lam: np.ndarray, name: str = "cgf") -> Non
             f"{name} must be the CGF of the centred gap, ψ(λ) = log E exp(λ(g - gen_T)) >= 0 by Jensen; "
             f"got ψ({lam[i]!r}) = {values[i]!r} < 0 (did you pass the CGF of the uncentred gap?)"
         )
+    return np.maximum(values, 0.0)
 
 
 def u_minus_log1p(u):

@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from scipy.special import expit
 
 from ._checks import check_centred, eval_cgf
 
@@ -24,7 +22,7 @@ def _lam_of_t(t, hi):
     t = np.asarray(t, dtype=float)
     if math.isinf(hi):
         return np.exp(t)
-    return hi * expit(t)
+    return hi / (1.0 + np.exp(-t))  # hi · logistic(t); t is bounded in [−60, 35], no overflow
 
 
 def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
@@ -34,20 +32,21 @@ def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
     ``hi`` is the largest λ allowed (the CGF's domain edge on that side; +inf allowed).
     If ψ is finite at λ = hi itself (closed domain), that point is tried too.
     """
+    from scipy.optimize import minimize_scalar  # imported on first use: keeps the package import light
+
     if grid_t is None:
         # logit(λ/hi) in [−60, 35]: λ/hi from 9e-27 to 1 − 6e-16; log λ in [−60, 60] when hi = inf
         grid_t = np.linspace(-60.0, 35.0, _GRID) if math.isfinite(hi) else np.linspace(-60.0, 60.0, _GRID)
     lam = _lam_of_t(grid_t, hi)
     keep = (lam > 0) & (lam < hi)
     grid_t, lam = grid_t[keep], lam[keep]
-    psi = eval_cgf(cgf, sign * lam, name)
-    check_centred(psi, sign * lam, name)
+    psi = check_centred(eval_cgf(cgf, sign * lam, name), sign * lam, name)
     evals = lam.size
     with np.errstate(over="ignore", invalid="ignore"):
         obj = (K + psi) / lam
     edge_value = None
     if math.isfinite(hi):
-        psi_hi = eval_cgf(cgf, np.array([sign * hi]), name)[0]
+        psi_hi = check_centred(eval_cgf(cgf, np.array([sign * hi]), name), np.array([sign * hi]), name)[0]
         evals += 1
         if math.isfinite(psi_hi):
             edge_value = (K + psi_hi) / hi
@@ -70,7 +69,7 @@ def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
                 lt = float(_lam_of_t(t, hi))
                 if not 0 < lt < hi:
                     return math.inf
-                v = eval_cgf(cgf, np.array([sign * lt]), name)[0]
+                v = check_centred(eval_cgf(cgf, np.array([sign * lt]), name), np.array([sign * lt]), name)[0]
                 return (K + v) / lt if math.isfinite(v) else math.inf
 
             res = minimize_scalar(f, bounds=(lo_t, hi_t), method="bounded",
@@ -90,7 +89,7 @@ def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
     at_infinity = bool(math.isinf(hi) and at_top)
     if at_infinity:  # the objective still decreases: follow it out to 1e300
         far = 10.0 ** np.arange(30.0, 301.0, 15.0)
-        psi_far = eval_cgf(cgf, sign * far, name)
+        psi_far = check_centred(eval_cgf(cgf, sign * far, name), sign * far, name)
         evals += far.size
         with np.errstate(over="ignore", invalid="ignore"):
             obj_far = np.where(np.isfinite(psi_far), (K + psi_far) / far, np.inf)

@@ -33,8 +33,7 @@ def _psi_at(cgf, eta: np.ndarray, domain, name="eta") -> np.ndarray:
     if outside.any():
         bad = float(eta[outside][0])
         raise GaussDistillError(f"{name} = {bad!r} lies outside the CGF's domain: need -{name} > {lo}")
-    psi = C.eval_cgf(cgf, -eta)
-    C.check_centred(psi, -eta)
+    psi = C.check_centred(C.eval_cgf(cgf, -eta), -eta)
     if not np.all(np.isfinite(psi)):
         bad = float(eta[~np.isfinite(psi)][0])
         raise GaussDistillError(f"{name} = {bad!r} lies outside the CGF's domain (ψ(-{name}) = +inf)")

@@ -206,8 +206,7 @@ def subgaussian_proxy(cgf, lam_range, *, grid: int = 400) -> SubGaussianProxy:
             pts.append(end * np.linspace(0, 1, grid)[1:])
     lam = np.unique(np.concatenate(pts))
     lam = lam[lam != 0.0]
-    psi = C.eval_cgf(cgf, lam)
-    C.check_centred(psi, lam)
+    psi = C.check_centred(C.eval_cgf(cgf, lam), lam)
     if not np.all(np.isfinite(psi)):
         bad = lam[~np.isfinite(psi)]
         where = float(bad[np.argmin(np.abs(bad))])
@@ -223,7 +222,7 @@ def subgaussian_proxy(cgf, lam_range, *, grid: int = 400) -> SubGaussianProxy:
         def f(x):
             if x == 0.0:
                 return 0.0
-            v = C.eval_cgf(cgf, np.array([x]))[0]
+            v = C.check_centred(C.eval_cgf(cgf, np.array([x])), np.array([x]))[0]
             return -2.0 * v / x**2 if math.isfinite(v) else -math.inf
 
         res = minimize_scalar(f, bounds=(a, b), method="bounded", options={"xatol": 1e-12 * max(abs(a), abs(b))})

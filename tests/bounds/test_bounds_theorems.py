@@ -133,6 +133,21 @@ def test_k_zero_and_infinite():
     assert B.central_bound(math.inf, 1.0, 0.5, 1.0).value == -math.inf
 
 
+def test_rounding_level_negative_cgf_cannot_break_a_bound():
+    # ψ with a −1e-16 rounding offset (as logsumexp-style code produces near λ = 0) and a
+    # rounding-level K: without clipping ψ at 0, (K + ψ(λ))/λ at λ ~ 1e-26 would be ~ −1e10.
+    def noisy(lam):
+        lam = np.asarray(lam, float)
+        return lam**2 / 2 - 1e-16
+
+    for K in (1e-18, 1e-12):
+        up = B.cgf_bound(K, noisy, 0.3)
+        lo = B.cgf_bound(K, noisy, 0.3, side="lower")
+        assert up.value >= 0.3 and lo.value <= 0.3
+        assert up.value == pytest.approx(0.3 + math.sqrt(2 * K), rel=1e-3, abs=1e-15)
+    assert B.dv_lower_bound(0.0, noisy, 0.3, 1e-9).value <= 0.3
+
+
 def test_minimiser_at_domain_edge():
     # ψ(λ) = λ²/2 on [−1, 1] (closed), +inf beyond; K = 2: unconstrained λ* = 2 > 1,
     # so the infimum over the domain is at the edge: K + 1/2 = 2.5.
