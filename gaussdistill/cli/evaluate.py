@@ -9,6 +9,8 @@ import zipfile
 
 import numpy as np
 
+import gaussdistill as gd
+
 from . import _common as c
 
 NAME = "evaluate"
@@ -24,11 +26,18 @@ def add_parser(subparsers):
             "gaussdistill evaluate data.npz --rank 1",
             'gaussdistill evaluate data.json --kind predictive --json   # {"X": [[...], ...], "Y": [[...], ...]}',
             "",
-            "X is d×n and Y is k×n: columns are samples (transpose data with samples as rows).",
+            "gaussdistill evaluate sklearn_data.npz --samples-as-rows   # X n×d, Y n×k (or a length-n y)",
+            "",
+            "X is d×n and Y is k×n: columns are samples; --samples-as-rows reads X n×d and Y n×k.",
             c.JSON_NOTE,
         ],
     )
     p.add_argument("input", help="file with arrays X (d×n) and Y (k×n): .npz, or JSON of nested lists")
+    p.add_argument(
+        "--samples-as-rows",
+        action="store_true",
+        help="X is n×d and Y is n×k or length n (scikit-learn, pandas), not columns as samples",
+    )
     c.add_model_options(p)
     return p
 
@@ -88,7 +97,11 @@ def run(args, out) -> int:
             f"input file {args.input!r} lacks {', '.join(missing)}: it needs arrays "
             f"'X' (d×n, columns are samples) and 'Y' (k×n)"
         )
-    teacher, student, soft_noise = c.build_kernels(arrays["X"], arrays["Y"], args)
+    X, Y = arrays["X"], arrays["Y"]
+    if args.samples_as_rows:
+        with c.flag_names({"X_rows": "X (--samples-as-rows)", "Y_rows": "Y (--samples-as-rows)"}):
+            X, Y = gd.from_samples_as_rows(X, Y)
+    teacher, student, soft_noise = c.build_kernels(X, Y, args)
     rows = c.decomposition_rows(student, teacher, teacher.design, soft_noise, args)
     d, n = teacher.design.shape
     header = {"input": args.input, "k": teacher.shape[0], "d": d, "n": n, **c.model_header(args, soft_noise)}

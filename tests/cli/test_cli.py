@@ -117,3 +117,18 @@ def test_subcommands_are_listed_once_and_each_help_shows_an_example(capsys):
         out = capsys.readouterr().out
         assert "examples:" in out
         assert any(line.strip().startswith(f"gaussdistill {name}") for line in out.split("examples:")[1].splitlines())
+
+
+def test_evaluate_samples_as_rows_is_the_transpose(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    X, Y = rng.standard_normal((3, 25)), rng.standard_normal((2, 25))
+    np.savez(tmp_path / "cols.npz", X=X, Y=Y)
+    np.savez(tmp_path / "rows.npz", X=X.T, Y=Y.T)  # scikit-learn layout: samples are rows
+    totals = []
+    for name, extra in (("cols.npz", []), ("rows.npz", ["--samples-as-rows"])):
+        status, out, err = run(capsys, "evaluate", str(tmp_path / name), "--json", "--rank", "1", *extra)
+        assert status == 0, err
+        totals.append([row["total"] for row in json.loads(out)["divergences"]])
+    assert totals[0] == totals[1]
+    status, _, err = run(capsys, "evaluate", str(tmp_path / "rows.npz"), "--rank", "1")  # forgot the flag
+    assert status == 2 and "columns are samples" in err
