@@ -80,13 +80,13 @@ def _ingredients(p: _Pooled, loss: str, kn_method: str, n: int, M: float, beta, 
 
     gT = float(p.gap[(loss, "T")].mean())
     gS = float(p.gap[(loss, "S")].mean())
-    K = float(np.mean(p.kn[kn_method]))
-    K = max(K, 0.0) if math.isfinite(K) else math.inf
+    K_raw = float(np.mean(p.kn[kn_method]))
+    K = max(K_raw, 0.0) if math.isfinite(K_raw) else math.inf
     cgf = EmpiricalCGF.of(p.gap[(loss, "T")].ravel())
     cgf_note = B.Assumption("cgf_exact", "assumed",
                             f"empirical CGF of {cgf.samples.size} teacher gaps ({p.kappa.size} data replicates); "
                             f"an estimate on its trusted range {tuple(round(x, 4) for x in cgf.domain)}")
-    scalars = {"gen_T": gT, "gen_S": gS, "K": K, "lambda_hi": cgf.domain[1]}
+    scalars = {"gen_T": gT, "gen_S": gS, "K": K, "K_estimate": K_raw, "lambda_hi": cgf.domain[1]}
     common = dict(gen_teacher=gT, divergences={"weight": K}, divergence_is_estimate={"weight": True},
                   cgf=cgf, cgf_domain=cgf.domain)
     if loss == "clipped":
@@ -140,7 +140,8 @@ class BoundCheck:
         ``stderr``, the observed ``gen_student`` and its ``gen_student_stderr``, ``slack``
         (≥ 0 iff the bound holds for the observed gap), ``holds``, ``z`` = slack / combined stderr,
         and bound_table's columns (assumptions with their status, ``valid``, ``vacuous``, ...).
-    ingredients : one row per (loss, kn_method, ingredient): value and bootstrap stderr.
+    ingredients : one row per (loss, kn_method, ingredient): value and bootstrap stderr
+        (``K_estimate`` is the raw mean estimate, ``K`` = max(K_estimate, 0) the value used).
     """
 
     table: object
@@ -206,7 +207,8 @@ def evaluate_bounds(setting, replicates: int = 20, seed=0, *, beta=None, bootstr
     records = []
     for _, row in scalars.iterrows():
         sel = stacked.loc[(row["loss"], row["kn_method"])]
-        for name in ("gen_T", "gen_S", "K", "sigma2", "beta", "kappa", "rho2", "first_order", "lambda_hi"):
+        for name in ("gen_T", "gen_S", "K", "K_estimate", "sigma2", "beta", "kappa", "rho2", "first_order",
+                     "lambda_hi"):
             if name in row and isinstance(row[name], float) and not math.isnan(row[name]):
                 vals = np.asarray(sel[name], dtype=float)
                 vals = vals[np.isfinite(vals)]
