@@ -81,9 +81,8 @@ def write_table(table, path, flag="--out"):
 
 
 def run(args, out) -> int:
-    import gaussdistill as gd
-
     from ..report.tables import records
+    from ..simulate import simulate
 
     progress = {"auto": None, "always": True, "never": False}[args.progress]
     setting = _setting(args)
@@ -95,7 +94,7 @@ def run(args, out) -> int:
             raise c.CLIError(f"--out {args.out!r}: its folder does not exist")
     cs = setting.case_study()
     with np.errstate(under="ignore"):  # exp underflow to 0 in the CGF tails is exact enough
-        table = gd.simulate(cs, replicates=setting.replicates, seed=setting.seed, progress=progress)
+        table = simulate(cs, replicates=setting.replicates, seed=setting.seed, progress=progress)
     if args.out:
         write_table(table, args.out)
     shown = table if args.all else table[table["ingredients"] != "estimated"]

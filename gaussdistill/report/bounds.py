@@ -33,10 +33,10 @@ def bounds_table(setting: Setting, *, n=None, progress=None):
 
     Replicates and seed are the setting's; the rows and columns are the simulator's.
     """
-    import gaussdistill as gd
+    from ..simulate import simulate
 
     cs = setting.case_study(**({} if n is None else {"n": n}))
-    return gd.simulate(cs, replicates=setting.replicates, seed=setting.seed, progress=progress)
+    return simulate(cs, replicates=setting.replicates, seed=setting.seed, progress=progress)
 
 
 def bounds_vs_n(setting: Setting, n_grid=None, progress=None):
