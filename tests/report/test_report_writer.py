@@ -128,3 +128,20 @@ def test_previous_report_is_replaced_bit_for_bit_and_a_foreign_folder_is_kept(tm
     assert os.listdir(foreign) == ["thesis.tex"]
     with pytest.raises(gd.GaussDistillError, match="does not exist"):
         write_report(SMALL, tmp_path / "no" / "such" / "dir", **kw)
+
+
+def test_without_pdflatex_the_folder_is_written_and_says_how_to_compile(tmp_path, monkeypatch, no_figures):
+    monkeypatch.setattr(writer.document.shutil, "which", lambda name: None)
+    result = write_report(SMALL, tmp_path / "rep", progress=False, simulate=False, symbolic=False)
+    assert result.pdf is None and "report.pdf" not in result.files
+    assert "pdflatex report.tex" in result.compile_message and "apt-get install" in result.compile_message
+    assert result.compile_message in result.summary and "report.tex" in result.files
+
+
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (CI installs texlive)")
+def test_a_latex_error_is_reported_not_raised(tmp_path, monkeypatch, no_figures):
+    monkeypatch.setattr(writer.document, "build_document",
+                        lambda **kw: "\\documentclass{article}\\begin{document}\\undefinedmacro\\end{document}\n")
+    result = write_report(SMALL, tmp_path / "rep", progress=False, simulate=False, symbolic=False)
+    assert result.pdf is None and "pdflatex failed" in result.compile_message
+    assert "report.log" in result.files and "tables/decomposition.csv" in result.files
