@@ -37,8 +37,13 @@ Hessian is γ Σ_i H(p_i) ⊗ x_i x_iᵀ (class-major flattening of W).
   invertible along the flat direction W ↦ W + 1vᵀ, where it equals σ₀²). Chains start at
   Ŵ + 1.5·P_T^{1/2}ξ (overdispersed for R-hat).
 * Student: per chain, the generalised Gauss–Newton matrix of its energy pulled back to
-  (A, B): P_S = (Jᵀ H_S J + σ₀⁻² I)⁻¹ with J = ∂vec(A Bᵀ)/∂(A, B) at the chain's initial
-  state and H_S = (γ/T²) Σ_i H(p̄_i) ⊗ x_i x_iᵀ at the chains' average soft label p̄_i.
+  (A, B), plus a shift: P_S = (Jᵀ H_S J + (σ₀⁻² + δ) I)⁻¹ with J = ∂vec(A Bᵀ)/∂(A, B) at the
+  chain's initial state and H_S = (γ/T²) Σ_i H(p̄_i) ⊗ x_i x_iᵀ at the chains' average soft
+  label p̄_i. The Hessian in (A, B) has, besides the GGN term, 2⟨∇_W F, a bᵀ⟩, of size at most
+  ‖∇_W F‖_op(‖a‖² + ‖b‖²); it acts along the directions the data leave free (A ↦ AM,
+  B ↦ BM⁻ᵀ), where the GGN holds only the prior. δ is the median over chains of ‖∇_W F‖_op
+  at typical states x₀ + Rξ (R from the unshifted matrix): with it the student's step is
+  about 7× larger at the defaults (split R-hat 1.07 instead of 1.16 after 600 steps).
 
 Step: h = ``step_scale`` · p^{−1/3} / L̂ (p the number of coordinates; the p^{−1/3} is
 MALA's optimal scaling, Roberts & Rosenthal 1998), with L̂ = max(1, largest |eigenvalue| of
@@ -329,9 +334,9 @@ def sample_student(problem: Problem, soft: np.ndarray, rank: int, n_steps: int, 
     na, p = k * r, (k + d) * r
     J = _factor_jacobian(A0, B0)
     H_S = data_hessian(P_T.mean(axis=0), X, gamma / T**2)
-    pre = Preconditioner.from_precision(np.swapaxes(J, 1, 2) @ H_S @ J + np.eye(p) / var)
+    ggn = np.swapaxes(J, 1, 2) @ H_S @ J + np.eye(p) / var
 
-    def log_post(x):
+    def energy_grad(x):
         A, B = x[:, :na].reshape(C, k, r), x[:, na:].reshape(C, d, r)
         W = A @ np.swapaxes(B, 1, 2)
         Q = logits(W, X)
@@ -340,6 +345,19 @@ def sample_student(problem: Problem, soft: np.ndarray, rank: int, n_steps: int, 
         G = (Q.reshape(C * k, n) @ XT).reshape(C, k, d)
         G -= PX
         G *= -gamma / T                   # −∇_W of the energy
+        return A, B, W, G, lse
+
+    # The GGN misses the curvature 2⟨∇_W F, a bᵀ⟩ of the bilinear map, at most ‖∇_W F‖_op per unit
+    # step; it acts along the directions the data do not fix (A ↦ AM, B ↦ BM⁻ᵀ), where the GGN
+    # has only the prior. Add δ = the median ‖∇_W F‖_op at typical states x₀ + R ξ.
+    R0 = Preconditioner.from_precision(ggn)
+    x0 = np.concatenate([A0.reshape(C, -1), B0.reshape(C, -1)], axis=1)
+    G_typ = energy_grad(x0 + R0.apply_R(rng.standard_normal(x0.shape)))[3]
+    delta = float(np.median(np.linalg.norm(G_typ, ord=2, axis=(1, 2))))
+    pre = Preconditioner.from_precision(ggn + delta * np.eye(p))
+
+    def log_post(x):
+        A, B, W, G, lse = energy_grad(x)
         out = np.empty_like(x)
         out[:, :na] = (G @ B).reshape(C, -1)
         out[:, na:] = (np.swapaxes(G, 1, 2) @ A).reshape(C, -1)
@@ -352,7 +370,6 @@ def sample_student(problem: Problem, soft: np.ndarray, rank: int, n_steps: int, 
         A, B = x[:, :na].reshape(C, k, r), x[:, na:].reshape(C, d, r)
         return class_mean_split(A @ np.swapaxes(B, 1, 2))[0].reshape(C, -1)
 
-    x0 = np.concatenate([A0.reshape(C, -1), B0.reshape(C, -1)], axis=1)
     h, _ = _step(step, step_scale, lambda y: pre.apply_RT(log_post(x0 + pre.apply_R(y))[1]),
                  np.zeros_like(x0), rng)
     limit = 1e3 * (1.0 + float(np.max(np.abs(x0)))) * (1.0 + math.sqrt(var))
