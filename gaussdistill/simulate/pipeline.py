@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..linear_gaussian.case_study import kl_modes
+from ..linear_gaussian.case_moments import kl_modes
 
 KIND_COLUMNS = {"weight": "K_weight", "predictive": "K_predictive", "convexity": "K_convexity"}
 
