@@ -63,7 +63,13 @@ def test_figures_have_the_expected_pixel_size(report):
 
 def test_bounds_table_is_the_simulators(report):
     bounds = pd.read_csv(os.path.join(report.folder, "tables", "bounds.csv"))
-    assert len(bounds) > 0 and {"theorem", "divergence", "value"} <= set(bounds.columns)
+    direct = gd.simulate(SMALL.case_study(), replicates=50, seed=1)   # the same seed: bit for bit
+    assert bounds["bound"].tolist() == direct["bound"].tolist()
+    for col in ("value", "observed", "stderr"):
+        assert bounds[col].tolist() == pytest.approx(direct[col].tolist(), rel=1e-15, nan_ok=True)
+    assert bounds["holds"].tolist() == direct["holds"].tolist()
+    by_n = pd.read_csv(os.path.join(report.folder, "tables", "bounds_vs_n.csv"))
+    assert sorted(by_n["n"].unique()) == [10, 20, 40]
 
 
 @pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (CI installs texlive)")
