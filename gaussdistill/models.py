@@ -19,11 +19,14 @@ teacher and a rank-r student sampled by Langevin dynamics).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from .errors import GaussDistillError
+
+if TYPE_CHECKING:
+    from .logistic import LogisticSetting
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ class LogisticModel:
     temperature 1; ``population_risk`` its mean on a fresh test set of ``n_test`` points.
     """
 
-    setting: object
+    setting: LogisticSetting
 
     def draw_data(self, rng: np.random.Generator) -> Dataset:
         X, y = self.setting.truth.draw(self.setting.n, rng)

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -87,10 +88,11 @@ def _ingredients(p: _Pooled, loss: str, kn_method: str, n: int, M: float, beta, 
                             f"empirical CGF of {cgf.samples.size} teacher gaps ({p.kappa.size} data replicates); "
                             f"an estimate on its trusted range {tuple(round(x, 4) for x in cgf.domain)}")
     scalars = {"gen_T": gT, "gen_S": gS, "K": K, "K_estimate": K_raw, "lambda_hi": cgf.domain[1]}
-    common = dict(gen_teacher=gT, divergences={"weight": K}, divergence_is_estimate={"weight": True},
+    common: dict[str, Any] = dict(gen_teacher=gT, divergences={"weight": K}, divergence_is_estimate={"weight": True},
                   cgf=cgf, cgf_domain=cgf.domain)
     if loss == "clipped":
         if beta is None:
+            assert p.beta is not None      # evaluate_bounds checks this before
             beta = float(np.max(p.beta))
         sigma2 = B.stability_sigma2(beta, M, n)
         scalars.update(beta=beta, sigma2=sigma2)
@@ -144,8 +146,8 @@ class BoundCheck:
         (``K_estimate`` is the raw mean estimate, ``K`` = max(K_estimate, 0) the value used).
     """
 
-    table: object
-    ingredients: object
+    table: Any
+    ingredients: Any
 
     def to_dict(self) -> dict:
         return {"table": self.table.to_dict(orient="records"),

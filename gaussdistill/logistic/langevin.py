@@ -147,7 +147,8 @@ def run_chains(log_density_and_grad: Callable[[np.ndarray], tuple], x0: np.ndarr
     x = np.array(x0, dtype=float, copy=True)
     kept = n_steps - burn_in
     thin = max(1, -(-kept // n_trace))
-    trace, accepted = [], 0.0
+    traced: list = []
+    accepted = 0.0
     root = math.sqrt(2.0 * step)
     half = math.sqrt(step / 2.0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -172,14 +173,14 @@ def run_chains(log_density_and_grad: Callable[[np.ndarray], tuple], x0: np.ndarr
                 if t >= burn_in:
                     accepted += float(accept.mean())
             if t >= burn_in and (t - burn_in) % thin == thin - 1:
-                trace.append(np.array(summary(x), dtype=float))
+                traced.append(np.array(summary(x), dtype=float))
     acceptance = accepted / kept if method == "mala" else 1.0
     if method == "mala" and acceptance < 0.01:
         raise GaussDistillError(
             f"{what} is stuck: MALA accepted {acceptance:.2%} of proposals after burn-in; step size "
             f"{step:.4g} is too large for this posterior (lower step_scale or pass a smaller step)"
         )
-    trace = np.stack(trace)
+    trace = np.stack(traced)
     diag = diagnostics.summarize(trace - trace.mean(axis=0) if own_targets else trace)
     return ChainRun(final=x, trace=trace, step=float(step), method=method, n_steps=n_steps, burn_in=burn_in,
                     thin=thin, acceptance=acceptance, rhat_max=diag["rhat_max"], ess_min=diag["ess_min"])

@@ -93,31 +93,6 @@ def logits(W: np.ndarray, X: np.ndarray) -> np.ndarray:
     return (W.reshape(C * k, d) @ X).reshape(C, k, X.shape[1])
 
 
-def cross_entropy(W: np.ndarray, X: np.ndarray, y: np.ndarray, clip: float | None = None,
-                  chunk: int = 8192) -> np.ndarray:
-    """Per-draw mean loss −log softmax(W x)_y over the columns of X: (C, k, d) -> (C,) mean and (C,) sd.
-
-    With ``clip`` = M the loss is min(ℓ, M) ∈ [0, M]. Chunked over samples (bounded memory).
-    """
-    C = W.shape[0]
-    n = X.shape[1]
-    total = np.zeros(C)
-    total_sq = np.zeros(C)
-    for start in range(0, n, chunk):
-        z = logits(W, X[:, start:start + chunk])
-        zmax = z.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(z - zmax).sum(axis=1)) + zmax[:, 0, :]
-        yy = y[start:start + chunk]
-        loss = lse - z[:, yy, np.arange(yy.size)]
-        if clip is not None:
-            np.minimum(loss, clip, out=loss)
-        total += loss.sum(axis=1)
-        total_sq += (loss * loss).sum(axis=1)
-    mean = total / n
-    var = np.maximum(total_sq / n - mean * mean, 0.0) * n / max(n - 1, 1)
-    return mean, np.sqrt(var)
-
-
 def class_mean_split(v: np.ndarray):
     """(C, k, m) -> (v − v̄, v̄) with v̄ the class mean (axis 1), the J and C parts."""
     mean = v.mean(axis=1, keepdims=True)

@@ -240,7 +240,7 @@ def replicate(setting: LogisticSetting, seed: np.random.SeedSequence, stability:
     srun, W_S = sample_student(problem, soft_labels(W_T, X, s.temperature), s.rank, s.n_steps, s.burn_in, rng_student,
                                step_scale=s.step_scale, step=s.step, method=s.method)
     Xt, yt = truth.draw(s.n_test, rng_test)
-    out = {"n_chains": s.n_chains, "n_test": s.n_test}
+    out: dict = {"n_chains": s.n_chains, "n_test": s.n_test}
     for who, W in (("T", W_T), ("S", W_S)):
         rc, rc_sd, ru, ru_sd, g_test = risk_and_grad(W, Xt, yt, s.loss_clip, grad=who == "T")
         tc, _, tu, _, g_train = risk_and_grad(W, X, y, s.loss_clip, grad=who == "T")
