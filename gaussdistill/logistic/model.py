@@ -45,15 +45,15 @@ Hessian is γ Σ_i H(p_i) ⊗ x_i x_iᵀ (class-major flattening of W).
   at typical states x₀ + Rξ (R from the unshifted matrix): with it the student's step is
   about 7× larger at the defaults (split R-hat 1.07 instead of 1.16 after 600 steps).
 
-Step: h = ``step_scale`` · p^{−1/3} / L̂ (p the number of coordinates; the p^{−1/3} is
-MALA's optimal scaling, Roberts & Rosenthal 1998), with L̂ = max(1, largest |eigenvalue| of
-P^{1/2} ∇²(−log π) P^{1/2}, by 20 power iterations on finite-difference Hessian-vector
-products: at the mode for the teacher, at the initial states (largest over chains) for the
-student). At a Gaussian target the
-preconditioned Hessian is I. With ``method="mala"`` (the default) π is exactly invariant
-and h only sets the acceptance rate; with ``method="ula"`` the stationary covariance is
-P(1 − h/2)⁻¹ at a Gaussian target (relative variance bias h/2). L̂ is an estimate, not a
-global bound (the bilinear student has none): the samplers' divergence checks guard it.
+Step: h = ``step_scale`` · c / L̂ with c = p^{−1/3} for MALA (p the number of coordinates;
+MALA's optimal scaling, Roberts & Rosenthal 1998) and c = 0.1 for ULA, and L̂ = max(1, largest
+|eigenvalue| of P^{1/2} ∇²(−log π) P^{1/2}, by 20 power iterations on finite-difference
+Hessian-vector products: at the mode for the teacher, at the initial states (largest over
+chains) for the student). At a Gaussian target the preconditioned Hessian is I. With
+``method="mala"`` (the default) π is exactly invariant and h only sets the acceptance rate;
+with ``method="ula"`` the stationary covariance is P(1 − h/2)⁻¹ at a Gaussian target (relative
+variance bias h/2: 5 % at the default ULA step). L̂ is an estimate, not a global bound (the
+bilinear student has none): the samplers' divergence checks guard it.
 """
 from __future__ import annotations
 
@@ -200,10 +200,11 @@ def teacher_mode(problem: Problem, k: int, iters: int = 50) -> np.ndarray:
     return W
 
 
-def _step(step, step_scale, grad_unit, y0, rng):
+def _step(step, step_scale, grad_unit, y0, rng, method):
     p = y0.shape[1]
     L_hat = max(1.0, _largest_curvature(grad_unit, y0, rng))
-    return (float(step) if step is not None else step_scale * p ** (-1.0 / 3.0) / L_hat), L_hat
+    c = p ** (-1.0 / 3.0) if method == "mala" else 0.1
+    return (float(step) if step is not None else step_scale * c / L_hat), L_hat
 
 
 def teacher_target(problem: Problem, k: int):
@@ -252,7 +253,7 @@ def sample_teacher(problem: Problem, k: int, n_chains: int, n_steps: int, burn_i
     x0 = mode.reshape(1, -1) + 1.5 * pre.apply_R(rng.standard_normal((n_chains, k * d)))
     at_mode = np.repeat(mode.reshape(1, -1), min(n_chains, 4), axis=0)
     h, _ = _step(step, step_scale, lambda y: pre.apply_RT(log_post(at_mode + pre.apply_R(y))[1]),
-                 np.zeros_like(at_mode), rng)
+                 np.zeros_like(at_mode), rng, method)
     limit = 1e3 * (1.0 + float(np.max(np.abs(x0))))
     return run_chains(log_post, x0, h, n_steps, rng, burn_in=burn_in, method=method, precond=pre,
                       summary=summary, limit=limit, what="teacher Langevin")
@@ -346,7 +347,7 @@ def sample_student(problem: Problem, soft: np.ndarray, rank: int, n_steps: int, 
         return class_mean_split(A @ np.swapaxes(B, 1, 2))[0].reshape(C, -1)
 
     h, _ = _step(step, step_scale, lambda y: pre.apply_RT(log_post(x0 + pre.apply_R(y))[1]),
-                 np.zeros_like(x0), rng)
+                 np.zeros_like(x0), rng, method)
     limit = 1e3 * (1.0 + float(np.max(np.abs(x0)))) * (1.0 + math.sqrt(var))
     run = run_chains(log_post, x0, h, n_steps, rng, burn_in=burn_in, method=method, precond=pre,
                      summary=summary, limit=limit, what="student Langevin", own_targets=True)
