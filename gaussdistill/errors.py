@@ -15,7 +15,10 @@ class GaussDistillWarning(UserWarning):
 
 
 class ConditioningWarning(GaussDistillWarning):
-    """A covariance is so ill-conditioned that float64 may lose accuracy.
+    """float64 may lose accuracy, or the rank cutoff may have changed the answer.
 
-    The message names the condition number and suggests ``precision=50`` (mpmath).
+    Raised when a covariance is so ill-conditioned that float64 may lose accuracy (the
+    message names the condition number), and when the rank cutoff ``rtol`` treats as zero
+    eigenvalues above the rounding level (which can turn a finite KL into +inf, or drop a
+    variance). The message suggests ``rtol=0`` or ``precision=50`` (mpmath).
     """

@@ -64,6 +64,9 @@ class PSDFactor:
     @classmethod
     def exact_eigen(cls, values, vectors, backend=FLOAT64) -> PSDFactor:
         """A factor whose eigenvalues are exact (a formula): no cutoff, no rounding level."""
+        for arr in (values, vectors):
+            if isinstance(arr, np.ndarray):
+                arr.flags.writeable = False
         positive = [float(x) for x in values if x > 0]
         cond = max(positive) / min(positive) if len(positive) > 1 else 1.0
         return cls(values, vectors, len(positive), backend, 0, cond, True, None, "covariance")
@@ -88,7 +91,9 @@ class PSDFactor:
         dropped = sum(1 for x in w if noise < x <= cut)
         cond = max(significant) / min(significant) if len(significant) > 1 else 1.0
         values = np.where(keep, w, 0 * w)
-        values.flags.writeable = False
+        for arr in (values, q):           # cached by the laws: nobody may edit them
+            if isinstance(arr, np.ndarray):
+                arr.flags.writeable = False
         return cls(values, q, int(keep.sum()), backend, dropped, cond, False, w, name)
 
     def with_rtol(self, rtol: float | None) -> PSDFactor:

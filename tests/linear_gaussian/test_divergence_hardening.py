@@ -178,6 +178,11 @@ def test_kernels_and_results_are_immutable():
     for array in (teacher.mean, teacher.col_cov, teacher.design, student.mean, student.col_cov):
         with pytest.raises(ValueError):
             array[0, 0] = 99.0
+    cached = (teacher.spectrum.s, teacher.spectrum.vectors, teacher.col_factor.values, teacher.col_factor.vectors,
+              gd.MatrixNormal(teacher.mean, teacher.col_cov).col_factor.vectors)
+    for array in cached:               # shared caches cannot be poisoned
+        with pytest.raises(ValueError):
+            array[0] = 99.0
     res = gd.divergence(student, teacher, X)
     with pytest.raises(AttributeError):
         res.total = 0.0
