@@ -180,6 +180,12 @@ class LogisticModel:
 
     setting: LogisticSetting
 
+    def __post_init__(self):
+        from .logistic import LogisticSetting
+
+        if not isinstance(self.setting, LogisticSetting):
+            raise GaussDistillError(f"setting must be a LogisticSetting; got {type(self.setting).__name__}")
+
     def draw_data(self, rng: np.random.Generator) -> Dataset:
         X, y = self.setting.truth.draw(self.setting.n, rng)
         return Dataset(X, y)

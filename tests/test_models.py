@@ -63,7 +63,7 @@ def test_linear_gaussian_soft_labels_follow_the_mixture_law(lg):
 
 
 def test_logistic_model_pipeline():
-    s = gd.LogisticSetting(n=50, n_chains=8, n_steps=40, burn_in=20, n_test=500)
+    s = gd.LogisticSetting(n=50, n_chains=16, n_steps=40, burn_in=20, n_test=500)
     m = LogisticModel(s)
     rng = np.random.default_rng(4)
     data = m.draw_data(rng)
@@ -84,6 +84,11 @@ def test_bad_weights_are_refused(lg, bad):
         LogisticModel(gd.LogisticSetting()).loss(bad, lg.draw_data(np.random.default_rng(0)))
 
 
+def test_logistic_model_needs_a_setting():
+    with pytest.raises(gd.GaussDistillError, match="setting"):
+        LogisticModel({"k": 3})
+
+
 def test_dataset_refuses_non_finite_data():
     X = np.ones((2, 3))
     X[1, 2] = math.inf
@@ -94,7 +99,7 @@ def test_dataset_refuses_non_finite_data():
 
 
 def test_logistic_soft_labels_refuse_non_finite():
-    m = LogisticModel(gd.LogisticSetting(n=20, n_chains=4, n_steps=20, burn_in=10))
+    m = LogisticModel(gd.LogisticSetting(n=20, n_chains=16, n_steps=20, burn_in=10))
     data = m.draw_data(np.random.default_rng(0))
     soft = np.full((4, 3, 20), 1 / 3)
     soft[0, 0, 0] = math.nan

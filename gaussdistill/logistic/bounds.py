@@ -168,6 +168,8 @@ def evaluate_bounds(setting, replicates: int = 20, seed=0, *, beta=None, bootstr
     """
     import pandas as pd
 
+    if not hasattr(setting, "simulate"):
+        raise GaussDistillError(f"setting must be a LogisticSetting; got {type(setting).__name__}")
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 2:
         raise GaussDistillError(f"bootstrap must be an integer >= 2; got {bootstrap!r}")
     if beta is not None:

@@ -142,6 +142,8 @@ def run_chains(log_density_and_grad: Callable[[np.ndarray], tuple], x0: np.ndarr
         raise GaussDistillError(f"step must be a finite number > 0; got {step!r}")
     if burn_in >= n_steps - 3:
         raise GaussDistillError(f"burn_in ({burn_in}) must leave at least 4 traced steps of n_steps ({n_steps})")
+    if np.ndim(x0) != 2 or not np.all(np.isfinite(x0)):
+        raise GaussDistillError(f"x0 must be a finite (n_chains, p) array; got shape {np.shape(x0)}")
     summary = summary if summary is not None else (lambda s: s)
     precond = precond if precond is not None else Preconditioner.identity(x0.shape[1])
     x = np.array(x0, dtype=float, copy=True)

@@ -79,7 +79,8 @@ class LogisticSetting:
         signal : its scale a > 0; truth_seed : the seed of the ground truth.
     method : "mala" (default) or "ula"; step_scale : the step rule's factor > 0; step : a
         fixed step size > 0 instead of the rule (None: the rule).
-    n_chains, n_steps, burn_in : chains per replicate (= draws of each kernel), steps, burn-in.
+    n_chains, n_steps, burn_in : chains per replicate (= draws of each kernel; at least
+        (k − 1)·d + 3 for the K_n estimate), steps, burn-in.
     n_test : size of the fresh test set for the population risk.
     loss_clip : M > 0, the clipped loss min(ℓ, M) ∈ [0, M].
     """
@@ -110,6 +111,11 @@ class LogisticSetting:
         object.__setattr__(self, "burn_in", _count("burn_in", self.burn_in, 0))
         if self.burn_in > self.n_steps - 4:
             raise GaussDistillError(f"burn_in must be <= n_steps - 4 = {self.n_steps - 4}; got {self.burn_in}")
+        need = (self.k - 1) * self.d + 3
+        if self.n_chains < need:
+            raise GaussDistillError(
+                f"n_chains must be >= (k - 1)·d + 3 = {need}: the chains' final states are the draws of each "
+                f"kernel from which K_n is estimated (Gaussian plug-in in dimension (k - 1)·d); got {self.n_chains}")
         rank = _count("rank", self.rank, 1)
         if rank > min(self.k, self.d):
             raise GaussDistillError(

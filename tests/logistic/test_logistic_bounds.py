@@ -69,6 +69,13 @@ def test_bad_arguments(kwargs, name):
         evaluate_bounds(gd.LogisticSetting(**CHEAP), **args)
 
 
+def test_not_a_setting_is_refused():
+    with pytest.raises(gd.GaussDistillError, match="setting"):
+        evaluate_bounds("default", replicates=2)
+    with pytest.raises(gd.GaussDistillError, match="settings"):
+        exceedance(["default"], replicates=2)
+
+
 def test_kappa_bounds_the_gap_hessian():
     # ‖∇²(L_test − L_D)‖_op ≤ ½ max(‖Xt Xtᵀ/N‖, ‖X Xᵀ/n‖) at random W: the κ of Theorem 3.
     rng = np.random.default_rng(0)

@@ -65,7 +65,8 @@ def test_rank_deficient_student_has_infinite_kn():
     (dict(temperature=0.0), "temperature"), (dict(temperature=-1.0), "temperature"),
     (dict(gamma=0), "gamma"), (dict(prior_var=math.nan), "prior_var"), (dict(temperature="2"), "temperature"),
     (dict(rank=0), "rank"), (dict(rank=4), "rank"), (dict(rank=1.5), "rank"), (dict(k=1), "k"),
-    (dict(n="100"), "n"), (dict(n_chains=2), "n_chains"), (dict(burn_in=600), "burn_in"),
+    (dict(n="100"), "n"), (dict(n_chains=2), "n_chains"), (dict(n_chains=12), "n_chains"),
+    (dict(burn_in=600), "burn_in"),
     (dict(method="hmc"), "method"), (dict(data="images"), "data"), (dict(step=0.0), "step"),
     (dict(loss_clip=math.inf), "loss_clip"), (dict(step_scale=True), "step_scale"),
 ])
