@@ -32,6 +32,9 @@ class Float64Backend:
     eps = _EPS64
     inf = math.inf
     dps = None
+    #: Results are bounded by float64's range (an overflow is an error, not a value), and
+    #: ill-conditioning costs accuracy (ConditioningWarning).
+    limited = True
     #: SciPy's default rank cutoff for float64 (multivariate_normal): 1e6·eps.
     default_rtol = 1e6 * _EPS64
     #: Relative size below which an eigenvalue is indistinguishable from eigh's rounding.
@@ -99,6 +102,7 @@ class MpmathBackend:
     name = "mpmath"
     inf = mpmath.inf
     long = None
+    limited = False    # arbitrary exponent range; the working precision absorbs conditioning
 
     def __init__(self, dps: int):
         self.dps = int(dps)

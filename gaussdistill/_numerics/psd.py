@@ -212,7 +212,7 @@ def whiten_pair(fb: PSDFactor, cov_a, cov_b, xp):
 
 def warn_conditioning(factor: PSDFactor, name: str, xp, stacklevel: int = 4) -> None:
     """ConditioningWarning when float64 may lose accuracy on this factor (float64 only)."""
-    if xp.dps is not None or factor.rank <= 1:
+    if not xp.limited or factor.rank <= 1:
         return
     limit = COND_WARN if refinable(factor, xp) else COND_WARN_UNREFINED
     cond = factor.condition_number

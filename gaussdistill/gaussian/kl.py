@@ -232,7 +232,7 @@ def _finite(value) -> bool:
 
 
 def _kl_value(value, reason, cause, xp):
-    if xp.dps is None:
+    if xp.limited:
         if reason is None and not _finite(value):
             what = ("the covariances are too disparate (a variance ratio beyond float64)" if cause == "covariance"
                     else "the mean difference is too large for q's covariance")

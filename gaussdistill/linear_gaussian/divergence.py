@@ -144,7 +144,7 @@ def _divergence(student, teacher, X, tau, kind, direction, rank, method, xp, rto
         total = variance + mean_part
     parts = (total, bias, variance, rank_part)
     if not all(math.isfinite(float(v)) for v in parts):
-        if reason is None and xp.dps is None:
+        if reason is None and xp.limited:
             raise GaussDistillError(_overflow_message(kind, student, teacher, tau, variance, xp))
         # An infinite divergence whose mean parts overflow: never NaN.
         bias, rank_part = (math.inf if math.isnan(float(v)) else v for v in (bias, rank_part))
