@@ -12,7 +12,8 @@ variance and rank-bottleneck costs.
 Public API::
 
     MatrixNormal, kl_matrix_normal, ridge_teacher, soft_labels, rank_student,
-    divergence, DivergenceResult, symbolic (lazy: imports sympy on first use)
+    divergence, DivergenceResult, from_samples_as_rows (data with samples as rows),
+    symbolic (lazy: imports sympy on first use)
 """
 from __future__ import annotations
 
