@@ -20,8 +20,8 @@ r < min(k − 1, d) puts Qᵀ W_S on a set of rank-r matrices, of Lebesgue measu
 singular with respect to the teacher's and K_n = +inf (reported as such, not estimated).
 
 Rows of :meth:`LogisticSetting.run`: ``quantity, value, stderr, n, note``; the value is the
-mean over replicates and the stderr the standard deviation over replicates / √R (R ≥ 2;
-with R = 1 the within-replicate standard error over chains or test points).
+mean over replicates and the stderr the standard deviation over replicates / √R (it includes
+the test-set and chain noise); with R = 1 the spread over data sets is unknown: stderr = +inf.
 """
 from __future__ import annotations
 
@@ -327,32 +327,23 @@ def summary_table(reps: list):
     R = len(reps)
     records = []
 
-    def add(quantity, per_rep, within_se, note):
+    def add(quantity, per_rep, note):
         per_rep = np.asarray(per_rep, dtype=float)
         value = float(per_rep.mean())
-        if not math.isfinite(value):
-            se = math.inf
-        elif R >= 2:
-            se = float(per_rep.std(ddof=1) / math.sqrt(R))
-        else:
-            se = float(within_se)
+        se = float(per_rep.std(ddof=1) / math.sqrt(R)) if (R >= 2 and math.isfinite(value)) else math.inf
         records.append({"quantity": quantity, "value": value, "stderr": se, "n": R, "note": note})
 
     for quantity, key, note in _ROWS:
-        per_chain = [r[key] for r in reps]
-        within = np.std(per_chain[0], ddof=1) / math.sqrt(per_chain[0].size)
-        if key.startswith("risk"):
-            within = float(np.mean(reps[0][key + "_sd"])) / math.sqrt(reps[0]["n_test"])
-        add(quantity, [p.mean() for p in per_chain], within, note)
+        add(quantity, [r[key].mean() for r in reps], note)
     for method in ("gaussian", "knn"):
-        add(f"kn_{method}", [r[f"kn_{method}"] for r in reps], reps[0][f"kn_{method}_se"],
+        add(f"kn_{method}", [r[f"kn_{method}"] for r in reps],
             f"K_n estimate ({method}) on the identifiable weights Q^T W; inf: rank-deficient student")
-    add("kappa", [r["kappa"] for r in reps], 0.0, "Hessian bound 1/2 max(||E xx^T||, ||XX^T/n||), mean over D")
+    add("kappa", [r["kappa"] for r in reps], "Hessian bound 1/2 max(||E xx^T||, ||XX^T/n||), mean over D")
     for who, name in (("T", "teacher"), ("S", "student")):
-        add(f"rhat_{who}", [r[f"rhat_{who}"] for r in reps], 0.0, f"{name}: largest split R-hat (mean over replicates)")
-        add(f"ess_{who}", [r[f"ess_{who}"] for r in reps], 0.0, f"{name}: smallest effective sample size")
-        add(f"accept_{who}", [r[f"accept_{who}"] for r in reps], 0.0, f"{name}: MALA acceptance rate")
-        add(f"step_{who}", [r[f"step_{who}"] for r in reps], 0.0, f"{name}: step size h")
+        add(f"rhat_{who}", [r[f"rhat_{who}"] for r in reps], f"{name}: largest split R-hat (mean over replicates)")
+        add(f"ess_{who}", [r[f"ess_{who}"] for r in reps], f"{name}: smallest effective sample size")
+        add(f"accept_{who}", [r[f"accept_{who}"] for r in reps], f"{name}: MALA acceptance rate")
+        add(f"step_{who}", [r[f"step_{who}"] for r in reps], f"{name}: step size h")
     if "beta" in reps[0]:
-        add("beta", [r["beta"] for r in reps], 0.0, "replace-one stability estimate (not a proof)")
+        add("beta", [r["beta"] for r in reps], "replace-one stability estimate (not a proof)")
     return pd.DataFrame.from_records(records, columns=["quantity", "value", "stderr", "n", "note"])

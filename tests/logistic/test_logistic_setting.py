@@ -59,6 +59,7 @@ def test_rank_deficient_student_has_infinite_kn():
     t = gd.LogisticSetting(**CHEAP, k=4, d=4, rank=1).run(replicates=1, seed=0).set_index("quantity")
     assert math.isinf(t.loc["kn_gaussian", "value"]) and math.isinf(t.loc["kn_knn", "value"])
     assert math.isfinite(t.loc["gen_S", "value"])
+    assert np.isinf(t["stderr"]).all()         # one data set: the spread over data sets is unknown
 
 
 @pytest.mark.parametrize("kwargs, name", [
