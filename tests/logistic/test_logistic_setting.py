@@ -163,3 +163,12 @@ def test_truths_second_moment_and_labels():
         assert np.abs(emp - tr.second_moment()).max() < 0.03
     Q = identifiable_basis(4)
     assert np.allclose(Q.T @ Q, np.eye(3)) and np.allclose(Q.T @ np.ones(4), 0)
+
+
+def test_sweep_over_a_logistic_setting():
+    base = gd.LogisticSetting(**CHEAP)
+    table = gd.sweep({"temperature": [1.0, 4.0]}, base=base, replicates=2, seed=0)
+    assert set(table["temperature"]) == {1.0, 4.0}
+    gen_s = table[table["quantity"] == "gen_S"].sort_values("temperature")["value"].tolist()
+    again = gd.sweep({"temperature": [1.0, 4.0]}, base=base, replicates=2, seed=0)
+    assert again[again["quantity"] == "gen_S"].sort_values("temperature")["value"].tolist() == gen_s
