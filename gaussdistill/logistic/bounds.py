@@ -188,7 +188,10 @@ def evaluate_bounds(setting, replicates: int = 20, seed=0, *, beta=None, bootstr
         raise GaussDistillError("reps carry no stability estimate: simulate with stability=True or pass beta")
     n, M = setting.n, setting.loss_clip
     table, scalars = _tables(pooled, n, M, beta, beta_note)
-    rng = np.random.default_rng(np.random.SeedSequence(2**31 - 1).spawn(1)[0])
+    from .setting import _seed_sequence
+
+    ss = _seed_sequence(seed)        # the bootstrap's own stream, apart from the replicates' children
+    rng = np.random.default_rng(np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + (2**20,)))
     keys = ["loss", "kn_method", "theorem", "form", "side", "row"]
     boot_v, boot_s = [], []
     for _ in range(bootstrap):
@@ -200,7 +203,8 @@ def evaluate_bounds(setting, replicates: int = 20, seed=0, *, beta=None, bootstr
     with np.errstate(invalid="ignore"):
         finite = bv.where(np.isfinite(bv))
         table = table.join(finite.std(axis=1, ddof=1).rename("stderr"), on=keys)
-    table["stderr"] = table["stderr"].where(np.isfinite(table["value"]), math.inf)
+    # infinite bound, or fewer than two finite bootstrap values: no finite standard error
+    table["stderr"] = table["stderr"].where(np.isfinite(table["value"]), math.inf).fillna(math.inf)
     gS_se = {loss: float(pooled.gap[(loss, "S")].mean(axis=1).std(ddof=1) / math.sqrt(R)) for loss in LOSSES}
     table["gen_student_stderr"] = table["loss"].map(gS_se)
     combined = np.sqrt(table["stderr"].fillna(0.0) ** 2 + table["gen_student_stderr"] ** 2)

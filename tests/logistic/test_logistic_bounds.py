@@ -33,6 +33,12 @@ def test_every_theorem_is_evaluated_with_uncertainty(check):
     assert (t["holds"] == holds).all()
 
 
+def test_bound_check_is_reproducible(check):
+    again = evaluate_bounds(gd.LogisticSetting(**CHEAP), replicates=4, seed=1, bootstrap=5)
+    assert again.table["value"].tolist() == check.table["value"].tolist()
+    assert again.table["stderr"].tolist() == check.table["stderr"].tolist()
+
+
 def test_assumption_statuses(check):
     t = check.table
     stab = t[(t["loss"] == "clipped") & (t["form"] == "subgaussian")]
