@@ -67,6 +67,28 @@ def kl_modes(s, sig_s, sig_t, mean2, k, tau, kind, direction="student||teacher")
     return cov + 0.5 * np.sum(s * mean2 / den, -1)
 
 
+def kl_modes_linear(s, sig_s, sig_t, k, tau, kind, direction="student||teacher"):
+    r""":func:`kl_modes` as an affine function of the mean parts: (K₀, w) with K = K₀ + Σ_j w_j mean2_j.
+
+    K₀ is the covariance part (:func:`kl_modes` with mean2 = 0); w_j = 1/(2σ_T,j) (weight),
+    s_j/(2(τ² + s_jσ_T,j)) (predictive), s_j/(2τ²) (convexity), σ_T and σ_S swapped for
+    ``direction="teacher||student"`` (not for K̄). K₀ = +inf (weight, singular Σ_T or Σ_S) makes
+    every K infinite. For many mean parts that share one covariance (the fixed design).
+    """
+    s, sig_s, sig_t = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (s, sig_s, sig_t)))
+    const = kl_modes(s, sig_s, sig_t, np.zeros_like(s), k, tau, kind, direction)
+    if direction == "teacher||student" and kind != "convexity":
+        sig_s, sig_t = sig_t, sig_s
+    with np.errstate(divide="ignore"):
+        if kind == "convexity":
+            w = 0.5 * s / tau**2
+        elif kind == "weight":
+            w = np.where(sig_t > 0, 0.5 / np.where(sig_t > 0, sig_t, 1.0), np.inf)
+        else:
+            w = 0.5 * s / (tau**2 + s * sig_t)
+    return float(const) if np.ndim(const) == 0 else const, w
+
+
 # ----------------------------------------------------------------------------- per-mode ingredients
 def design_modes(X, W_star):
     """(s, U, rank, ‖W⋆u_j‖²) of X Xᵀ = U diag(s) Uᵀ, eigenvalues below rounding set to 0."""
