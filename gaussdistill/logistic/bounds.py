@@ -208,8 +208,14 @@ def evaluate_bounds(setting, replicates: int = 20, seed=0, *, beta=None, bootstr
     gS_se = {loss: float(pooled.gap[(loss, "S")].mean(axis=1).std(ddof=1) / math.sqrt(R)) for loss in LOSSES}
     table["gen_student_stderr"] = table["loss"].map(gS_se)
     combined = np.sqrt(table["stderr"].fillna(0.0) ** 2 + table["gen_student_stderr"] ** 2)
+    slack = table["slack"].to_numpy(dtype=float)
+    comb = combined.to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        table["z"] = np.where(combined > 0, table["slack"] / combined, np.sign(table["slack"]) * math.inf)
+        z = slack / comb
+    # an infinite (vacuous) bound holds with z = +inf; a zero error leaves only the sign
+    z = np.where(np.isinf(slack), np.sign(slack) * math.inf, z)
+    z = np.where((comb == 0) & np.isfinite(slack), np.sign(slack) * math.inf, z)
+    table["z"] = np.where(np.isnan(z), 0.0, z)
     table = table.drop(columns=["row"])
     stacked = pd.concat(boot_s)
     records = []

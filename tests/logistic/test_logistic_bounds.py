@@ -75,6 +75,14 @@ def test_bad_arguments(kwargs, name):
         evaluate_bounds(gd.LogisticSetting(**CHEAP), **args)
 
 
+def test_rank_deficient_student_gives_vacuous_but_finite_z():
+    s = gd.LogisticSetting(**CHEAP, k=4, d=4, rank=1)
+    t = evaluate_bounds(s, replicates=2, seed=0, bootstrap=3).table
+    uses_k = t[t["theorem"] != 3]
+    assert np.isinf(uses_k["value"]).all() and not t["z"].isna().any()
+    assert (uses_k["z"] == np.inf).all()
+
+
 def test_not_a_setting_is_refused():
     with pytest.raises(gd.GaussDistillError, match="setting"):
         evaluate_bounds("default", replicates=2)
