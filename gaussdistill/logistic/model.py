@@ -26,7 +26,7 @@ with CE(p, q) = −Σ_c p_c log q_c: the student's predictions use the same T in
 in Hinton et al.; there is no hard-label term, hence no T² gradient rescaling. ∇_W of the
 energy: (γ/T)(Q − P_T) Xᵀ with Q = softmax(W_S X / T); chain rule: ∇_A = G B, ∇_B = Gᵀ A.
 
-Preconditioning and step size (both chains are preconditioned ULA, see
+Preconditioning and step size (both chains run preconditioned MALA, or ULA on request; see
 :mod:`gaussdistill.logistic.langevin`). The cross-entropy's Hessian in the logits is
 H(p) = diag(p) − ppᵀ, with H(p)1 = 0 and 0 ⪯ H(p) ⪯ ½(I − 11ᵀ/k) (for v ⟂ 1,
 vᵀH(p)v = Var_p(v) ≤ (max v − min v)²/4 ≤ ‖v‖²/2, Popoviciu). In W-space the data term's
