@@ -31,7 +31,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name in ("evaluate_bounds", "exceedance"):
+    if name in ("evaluate_bounds", "exceedance", "exceedance_summary"):
         from . import bounds
 
         return getattr(bounds, name)
