@@ -16,6 +16,9 @@ import numpy as np
 
 from .psd import DiagonalWhitener
 
+# Above this condition number of B Bᵀ the row space comes from a QR of Bᵀ, not the Gram matrix.
+GRAM_COND = 1e6
+
 
 @dataclass(frozen=True)
 class DiagonalCovariance:
@@ -99,10 +102,26 @@ class IdentityPlusLowRank:
         f = self.inner
         return f.vectors * np.sqrt(f.values)[None, :]
 
-    def row_space(self):
-        """(G, ρ): B = G Qᵀ with Q n×ρ orthonormal, ρ = min(d, n); O(n d²)."""
-        g = np.linalg.qr(self.basis.T, mode="r").T
-        return g, g.shape[1]
+    def row_space(self, xp):
+        """(G, Q) with B = G Qᵀ, Q n×ρ orthonormal (Q None when n ≤ d: the row space is R^n).
+
+        float64: from the Gram matrix B Bᵀ = U diag(s) Uᵀ (G = U diag(√s), Q = Bᵀ U diag(s^{-1/2}),
+        O(n d²) in matrix products) when cond(B Bᵀ) ≤ GRAM_COND, else from a thin QR of Bᵀ (which
+        does not square the conditioning). mpmath: the QR at the working precision.
+        """
+        B = xp.asarray(self.basis)
+        d, n = B.shape
+        if n <= d:
+            return B, None
+        if xp.limited:
+            s, U = np.linalg.eigh(B @ B.T)
+            keep = s > max(B.shape) * np.finfo(float).eps * max(float(s[-1]), 0.0)
+            s, U = s[keep], U[:, keep]
+            if s.size and s[-1] <= GRAM_COND * s[0]:
+                root = np.sqrt(s)
+                return U * root[None, :], (B.T @ U) / root[None, :]
+        Q, R = xp.qr(B.T)
+        return R.T, Q
 
 
 __all__ = ["DiagonalCovariance", "DenseCovariance", "IdentityPlusLowRank"]

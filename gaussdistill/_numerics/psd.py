@@ -130,7 +130,7 @@ class PSDFactor:
 
     def range_residual(self, mat) -> float:
         """Relative size of the part of ``mat``'s columns outside the range (0 if inside)."""
-        if mat.size == 0:
+        if mat.size == 0 or self.rank == self.size:    # a full-rank support is everything
             return 0.0
         basis = self.support
         outside = mat - basis @ (basis.T @ mat)

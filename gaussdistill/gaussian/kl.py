@@ -176,13 +176,8 @@ def _structured_columns(sp_, sq_, diff, wu, xp):
     c I with multiplicity n − ρ on its complement. Returns the column side and the mean part
     ½‖W_uᵀ D (Q W_r ⊕ Q⊥/√c_q)‖².
     """
-    B = xp.asarray(sp_.basis)
-    d, n = B.shape
-    if n <= d:
-        Q, G = None, B                       # the row space is all of R^n
-    else:
-        Q, R = xp.qr(B.T)
-        G = R.T
+    n = sp_.size
+    G, Q = sp_.row_space(xp)
     rho = G.shape[1]
     cp, cq = xp.scalar(sp_.scale), xp.scalar(sq_.scale)
     s_p, s_q = xp.asarray(sp_.inner_matrix()), xp.asarray(sq_.inner_matrix())

@@ -15,6 +15,7 @@ import pytest
 import gaussdistill as gd
 from gaussdistill.errors import ConditioningWarning
 
+from cases import design_with_spectrum
 from oracles import dense_mn_kl, mp_mn_kl, rel_err
 
 EPS = np.finfo(float).eps
@@ -120,20 +121,27 @@ def test_unequal_variances_in_a_dense_matrix_normal():
 
 
 # ----------------------------------------------------------------------------- soft-label laws
-def _soft_pair(n, tau_p, tau_q, seed=0):
+def _soft_pair(n, tau_p, tau_q, seed=0, cond=None):
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((3, n))
+    spectrum = [1.0, 1.0, 1.0] if cond is None else [1.0, 1 / np.sqrt(cond), 1 / cond]
+    X = rng.standard_normal((3, n)) if cond is None else design_with_spectrum(rng, spectrum, n)
     Y = rng.standard_normal((2, n))
     t1 = gd.ridge_teacher(X, Y, 1.0, 0.5)
     t2 = gd.ridge_teacher(X, Y + 0.1, 2.0, 0.7)
     return X, gd.soft_labels(t1, X, tau_p), gd.soft_labels(t2, X, tau_q)
 
 
+@pytest.mark.parametrize("cond", [None, 1e8], ids=["gram", "qr"])
 @pytest.mark.parametrize("taus", [(0.3, 0.3), (0.3, 0.5), (1.0, 1e-3)])
-def test_soft_label_kl_matches_the_dense_kronecker_kl(taus):
-    X, p, q = _soft_pair(7, *taus)
+def test_soft_label_kl_matches_the_dense_kronecker_kl(taus, cond):
+    X, p, q = _soft_pair(7, *taus, cond=cond)
     ref = dense_mn_kl(p.mean, np.eye(2), np.asarray(p.col_cov), q.mean, np.eye(2), np.asarray(q.col_cov))
     assert abs(gd.kl_matrix_normal(p, q) - ref) <= 1e-10 * abs(ref)
+    if cond is None:    # the mpmath route (QR at 30 digits) against the 50-digit Kronecker KL
+        # of the float64-rounded n×n covariances: they differ from the factored ones by
+        # eps·‖XᵀΣX‖, i.e. 1e-12 relative when τ² = 1e-6.
+        mp_ref = mp_mn_kl(p.mean, np.eye(2), np.asarray(p.col_cov), q.mean, np.eye(2), np.asarray(q.col_cov))
+        assert rel_err(gd.kl_matrix_normal(p, q, precision=30), mp_ref) < 1e-10
 
 
 def test_soft_label_kl_with_different_tau_forms_no_n_by_n_matrix():
