@@ -73,7 +73,5 @@ def run(args, out) -> int:
         if args.latex:
             out.write(dec.latex() + "\n\n")
             continue
-        for part in ("variance", "bias", "rank", "total"):
-            out.write(f"{part} = {getattr(dec, part)}\n")
-        out.write("\n")
+        out.write(symbolic.describe(dec) + "\n\n")
     return 0

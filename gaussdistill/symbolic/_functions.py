@@ -1,19 +1,19 @@
-"""Special functions of the engine, with stable numeric implementations.
+"""The symbolic face of φ(u) = u − ln(1 + u), evaluated by the package's one implementation.
 
-``u_minus_log1p(u) = u - ln(1 + u)`` is the per-mode covariance term of a Gaussian KL,
-written with u = ρ − 1 where ρ is the covariance ratio.  The engine forms u
-*structurally* (the equal parts of the two covariances cancel symbolically), and the
-numeric backends evaluate φ(u) without the catastrophic cancellation of ρ − 1 − ln ρ
-(docs/STYLE.md §8: 2e-2 relative error at KL ≈ 3.5e-14 for the naive route): numpy uses
-the alternating series Σ_{m≥2} (−u)^m/m for |u| < 1e-2.
+φ(ρ − 1) = ρ − 1 − ln ρ is the per-mode covariance term of a Gaussian KL (ρ the variance
+ratio, docs/mathematics.md §2.3).  The engine forms u = ρ − 1 *structurally* (the equal
+parts of the two covariances cancel symbolically) and keeps φ as the sympy function
+:class:`u_minus_log1p`, so that lambdified code calls the stable float64 / mpmath
+implementation of :mod:`gaussdistill._numerics.special` (series near 0) instead of
+cancelling ``ρ − 1 − ln ρ``.  It prints as the formula ``u − ln(1 + u)``, never by name.
 """
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
-_SERIES_CUT = 1e-2
-_SERIES_TERMS = 14  # |u|^13/14 relative to u^2/2: < 1e-22 for |u| < 1e-2
+from .._numerics.special import u_minus_log1p as u_minus_log1p_np
+from .._numerics.special import u_minus_log1p_mp
+from ..errors import GaussDistillError
 
 
 class u_minus_log1p(sp.Function):
@@ -41,9 +41,17 @@ class u_minus_log1p(sp.Function):
         if self.args[0].is_real:
             return True
 
-    def _latex(self, printer):
+    def _latex(self, printer, exp=None):
         u = printer._print(self.args[0])
-        return r"\left(%s - \ln\left(1 + %s\right)\right)" % (u, u)
+        out = rf"\left({u} - \ln\left(1 + {u}\right)\right)"
+        return out if exp is None else rf"{out}^{{{exp}}}"
+
+    def _sympystr(self, printer):
+        u = printer._print(self.args[0])
+        return f"({u} - log(1 + {u}))"
+
+    def _pretty(self, printer):
+        return printer._print(self.args[0] - sp.log(1 + self.args[0], evaluate=False))
 
 
 def prec_to_dps(prec):
@@ -51,32 +59,16 @@ def prec_to_dps(prec):
     return p2d(prec)
 
 
-def _np_u_minus_log1p(u):
-    u = np.asarray(u, dtype=float)
-    with np.errstate(all="ignore"):
-        out = u - np.log1p(u)
-    small = np.abs(u) < _SERIES_CUT
-    if np.any(small):
-        us = u[small]  # the series only where it is needed (cheap on large grids)
-        acc = np.zeros_like(us)
-        term = us * us
-        for m in range(2, _SERIES_TERMS + 1):  # Σ_{m>=2} (-u)^m / m
-            acc += term / m if m % 2 == 0 else -term / m
-            term = term * us
-        out = np.array(out, copy=True)
-        out[small] = acc
-    return out if out.ndim else float(out)
-
-
 def _mp_u_minus_log1p(u):
     import mpmath
-    return u - mpmath.log1p(u)
+    return u_minus_log1p_mp(u, dps=mpmath.mp.dps)  # the working precision of the caller
 
 
 def numeric_modules(backend: str):
-    """``modules=`` argument for sympy.lambdify that knows the engine's functions."""
+    """``modules=`` argument for sympy.lambdify that knows the engine's functions (the one
+    implementation of φ in :mod:`gaussdistill._numerics.special`)."""
     if backend == "numpy":
-        return [{"u_minus_log1p": _np_u_minus_log1p}, "numpy"]
+        return [{"u_minus_log1p": u_minus_log1p_np}, "numpy"]
     if backend == "mpmath":
         return [{"u_minus_log1p": _mp_u_minus_log1p}, "mpmath"]
-    raise ValueError(f"backend={backend!r}; valid options: 'numpy', 'mpmath'")
+    raise GaussDistillError(f"backend={backend!r}; valid options: 'numpy', 'mpmath'")

@@ -40,18 +40,11 @@ from ._functions import numeric_modules, u_minus_log1p
 from ._spectral import Columns, Derivation, Spectral
 from ._symbols import DESCRIPTIONS, SCALAR_NAMES, ModelSymbols, model_symbols
 from ._values import MAX_DPS, clean_int, clean_values
+from .relations import relations
 
-try:  # the package's error class (a ValueError); keep working if the core is absent
-    from ..errors import GaussDistillError as _Error
-except Exception:  # pragma: no cover - only while the core is being written
-    _Error = ValueError
+from ..errors import GaussDistillError as _Error
 
-KINDS = ("predictive", "convexity", "weight")
-DIRECTIONS = ("student||teacher", "teacher||student")
-STUDENTS = ("population", "shrinkage", "sampled")
-PARTS = ("total", "bias", "variance", "rank")
-
-_KIND_LATEX = {"predictive": "K^{Y}", "convexity": r"\bar{K}", "weight": "K^{W}"}
+from ..vocabulary import DIRECTIONS, KINDS, PARTS, STUDENTS
 
 
 def _fail(arg, value, valid):
@@ -247,6 +240,7 @@ def _derive(kind, direction, expectation, student, d, rank):
         var_terms = cov.concrete
         var_generic = cov.generic
         var_display = _pretty(var_generic)
+        ratio = None
         D.record("Covariance part (independent coupling)",
                  r"\frac{k \operatorname{tr}(X^{\top}(\Sigma_S + \Sigma_T) X)}{2\tau^{2}}",
                  var_generic, r"\text{variance}_j",
@@ -258,7 +252,7 @@ def _derive(kind, direction, expectation, student, d, rank):
                  metric.generic, r"\Gamma_j")
     else:  # weight
         S_first, S_second = (Sigma_T, Sigma_S) if reverse else (Sigma_S, Sigma_T)
-        _, _, var_terms, var_generic, var_display = _kl_covariance_part(S_first, S_second, k)
+        ratio, _, var_terms, var_generic, var_display = _kl_covariance_part(S_first, S_second, k)
         n2 = r"\Sigma_S" if reverse else r"\Sigma_T"
         n1 = r"\Sigma_T" if reverse else r"\Sigma_S"
         D.record("Covariance part",
@@ -313,7 +307,10 @@ def _derive(kind, direction, expectation, student, d, rank):
                 rank=rank_expr, blocks=blocks, full=full, r_eff=r_eff,
                 student_criterion=student_criterion[:-1],
                 metric_criterion=metric_criterion[:-1],
-                teacher_mean=M_T, student_mean=M_S)
+                teacher_mean=M_T, student_mean=M_S,
+                generic=dict(metric=metric.generic, norm=norms[-1],
+                             rank_norm=sp.Integer(0) if full else rnorms[-1],
+                             variance=var_generic, ratio=None if ratio is None else ratio.generic))
 
 
 class AlignedDecomposition:
@@ -353,6 +350,24 @@ class AlignedDecomposition:
             label=label, symbols=MappingProxyType(data["S"].mapping()), _lambdified={})
         for name, value in values.items():
             setattr_(self, name, value)
+        setattr_(self, "relations", MappingProxyType(relations(self)))
+
+    def general(self):
+        """The parts as sums over symbolic ``d`` (and ``r``) in the paper's notation.
+
+        Returns a :class:`~gaussdistill.symbolic.general.GeneralDecomposition`: sums
+        over j = 1..d (full rank) or 1..r and r+1..d of per-mode terms written with
+        h_j, g_j, Γ_j, ρ_j (:mod:`gaussdistill.symbolic.notation`), ``s[j]``, ``w[j]``.
+        ``general().at(d, r)`` (definitions substituted, sums expanded) equals this
+        object's concrete expressions.
+        """
+        if self.label:
+            raise _Error("general() is defined for derived decompositions, not for "
+                         f"their derivatives ({self.label}); differentiate general() instead")
+        if "general" not in self._lambdified:
+            from .general import general_form
+            self._lambdified["general"] = general_form(self)
+        return self._lambdified["general"]
 
     def __setattr__(self, name, value):
         raise FrozenInstanceError(f"AlignedDecomposition is immutable (cannot set {name!r}); "
