@@ -98,7 +98,7 @@ def divergence(student, teacher, X, soft_noise=None, kind="predictive", directio
         rank = as_rank("rank", rank, min(k, d))
     rtol = as_rtol(rtol)
     xp = backend_for(None if precision is None else as_precision(precision))
-    with xp.context():
+    with xp.context(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return _divergence(student, teacher, X, soft_noise, kind, direction, rank, method, xp, rtol)
 
 

@@ -172,3 +172,19 @@ def test_precision_has_an_upper_bound():
     p = _diag_law(1.0)
     with pytest.raises(gd.GaussDistillError, match="precision.*1000"):
         gd.kl_matrix_normal(p, p, precision=100000)
+
+
+def test_overflow_names_the_covariances_when_they_are_the_cause():
+    p, q = _diag_law(1e300), _diag_law(1e-300)        # KL ≈ ½(1e600 − 1 − ln 1e600): beyond float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                 # no numpy RuntimeWarning on the way
+        with pytest.raises(gd.GaussDistillError, match="covariances are too disparate"):
+            gd.kl_matrix_normal(p, q)
+        big_mean = gd.MatrixNormal([[1e200]], [[1e-200]])
+        with pytest.raises(gd.GaussDistillError, match="mean difference"):
+            gd.kl_matrix_normal(big_mean, _diag_law(1e-200))
+    with mpmath.workdps(40):
+        r = mpmath.mpf(1e300) / mpmath.mpf(1e-300)
+        exact = (r - 1 - mpmath.log(r)) / 2
+        got = gd.kl_matrix_normal(p, q, precision=30)
+        assert abs(got - exact) <= mpmath.mpf(10) ** -28 * exact
