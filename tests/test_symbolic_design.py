@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaussdistill.symbolic import (aligned_decomposition, generalization_gaps, optimal_rank,
+from gaussdistill.symbolic import (aligned_decomposition, generalization_gaps, oracle_optimal_rank,
                                    optimal_shrinkage, optimal_soft_noise, optimal_student_ridge,
                                    optimal_teacher_ridge, sensitivity)
 from test_symbolic_mc import gap_draws, zscore
@@ -128,7 +128,7 @@ def test_shrinkage_bias_matches_math_2_3_statement():
 
 # ----------------------------------------------------------------------------- rank rule
 def test_rank_rule_matches_brute_force_and_monte_carlo():
-    rc = optimal_rank(V3, "risk")
+    rc = oracle_optimal_rank(V3, "risk")
     assert rc.consistent and rc.by_rule == rc.argmin == 2
     assert all(np.isfinite(rc.gain)) and len(rc.marginal) == 3
     # Monte Carlo risk of the oracle-subspace student at every rank (independent route).
@@ -142,9 +142,9 @@ def test_rank_rule_matches_brute_force_and_monte_carlo():
         mc.append(draws.mean())
     assert int(np.argmin(mc)) == rc.by_rule
     # Noisier labels: fewer modes are worth their noise.
-    assert optimal_rank(dict(V3, nu=2.0), "risk").by_rule < rc.by_rule
+    assert oracle_optimal_rank(dict(V3, nu=2.0), "risk").by_rule < rc.by_rule
 
 
 def test_rank_rule_divergence_with_price():
-    rc = optimal_rank(V3, "convexity", price=1.5)
+    rc = oracle_optimal_rank(V3, "convexity", price=1.5)
     assert rc.by_rule == sum(1 for g in rc.gain if g > 1.5) and rc.consistent

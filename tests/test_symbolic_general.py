@@ -146,3 +146,16 @@ def test_standalone_document_compiles_and_fits_the_page(tmp_path):
 def test_overfull_detector_detects():
     assert _overfull("Overfull \\hbox (47.47495pt too wide) detected at line 38") == [47.47495]
     assert _overfull("Overfull \\hbox (0.2pt too wide) detected") == []
+
+
+def test_cli_derive_prints_the_papers_notation_and_relations(capsys):
+    from gaussdistill.cli import main
+    assert main(["derive", "--kind", "convexity", "--d", "3", "--rank", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "u_minus_log1p" not in out and "-k + r" not in out
+    assert "E[rank] <= sum_{j=1..r} Gamma_j/2 * nu**2*(k - r)*h_j**2/s_j" in out
+    assert "h_j = s_j/(lambda_T + s_j)" in out or "h_j = s_j/(s_j + lambda_T)" in out
+    assert "note: total: E[total] <= expression when (lambda_S = 0)" in out
+    assert main(["derive", "--kind", "weight", "--d", "2", "--rank", "1", "--student", "sampled"]) == 0
+    out = capsys.readouterr().out
+    assert "total (oracle-subspace value) = variance + bias + rank" in out

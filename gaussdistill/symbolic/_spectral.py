@@ -1,6 +1,6 @@
 """Operator algebra of the aligned spectral model: matrices reduced to per-mode scalars.
 
-In the aligned model (MATH 2.4) every matrix of MATH 2.1-2.2 is diagonal in a shared
+In the aligned model (docs/mathematics.md §2.4) every matrix of docs/mathematics.md §2.1–2.2 is diagonal in a shared
 basis, so each matrix identity reduces to one scalar identity per mode.  This module is
 the only place that knows the bases; everything else manipulates the objects below.
 
@@ -15,7 +15,7 @@ Bases
        independent over j.
 
 Why not sympy's matrix calculus: ``log(det(X)).diff(X)`` silently returns 0 and
-``Trace``/``Determinant`` cannot be lambdified (docs/REFERENCES.md 2.1).  Here the only
+``Trace``/``Determinant`` cannot be lambdified (``log(det(X)).diff(X)`` returns 0).  Here the only
 symbolic objects are scalars; the matrix expressions are kept for display only.
 
 Each object stores ``d + 1`` per-mode entries: the ``d`` concrete modes and, last, a

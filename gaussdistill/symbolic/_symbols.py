@@ -1,7 +1,7 @@
-"""Parameter symbols of the aligned spectral model (MATH 2.1, 2.4).
+"""Parameter symbols of the aligned spectral model (docs/mathematics.md §2.1, §2.4).
 
 Every symbol carries the assumptions the model guarantees, and nothing more: extra
-assumptions make ``simplify``/``factor`` slow (sympy#11252, #21641) and we never need
+assumptions make ``simplify``/``factor`` slow (a known sympy limitation) and we never need
 them to hold for a derivation step.  The LaTeX names are what papers write
 (``\\nu``, ``\\tau``, ``\\lambda_{T}``, ``t_{S}``, ``s_{j}``, ``w_{j}``).
 """

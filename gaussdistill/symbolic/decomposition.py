@@ -1,6 +1,6 @@
 """Derivation of the bias / variance / rank decomposition in the aligned spectral model.
 
-Model (MATH 2.1, 2.4): X Xᵀ = V diag(s) Vᵀ, W⋆ = U diag(w) Vᵀ (U: k×d with orthonormal
+Model (docs/mathematics.md §2.1, §2.4): X Xᵀ = V diag(s) Vᵀ, W⋆ = U diag(w) Vᵀ (U: k×d with orthonormal
 columns, so k >= d), Y = W⋆X + νE.  Teacher MN(M_T, I_k, Σ_T) with A_T = X Xᵀ + λ_T I,
 M_T = Y Xᵀ A_T⁻¹, Σ_T = t_T ν² A_T⁻¹; population student fitted to E[Ŷ] = M_T X with
 A_S = X Xᵀ + λ_S I, Ŵ = M_T X Xᵀ A_S⁻¹, M_S = [Ŵ A_S^{1/2}]_r A_S^{-1/2},
@@ -19,13 +19,14 @@ derives (it does not store these; they are what it finds)::
 
 With ``expectation=True`` the label noise adds ``ν² h_j²/s_j`` per output direction of
 each mode: exact for full-rank students; for rank-r students the truncation is replaced
-by the projection on the *oracle subspace* span(u_1..u_r) (MATH 2.4).  The resulting
-``rank`` is an upper bound on E[rank] (Eckart–Young per realisation), with equality at
-ν = 0; ``bias``/``total`` are then the exact expectations for the oracle-subspace
-student, which coincides with the data-driven student at ν = 0.  They bound the
-data-driven student's expected total for K̄ with λ_S = 0 (its truncation is then the
-Eckart-Young optimum in the K̄ metric; tested); in general they are the oracle values,
-not proven bounds (in the Monte Carlo tests the data-driven totals were lower).
+by the projection on the *oracle subspace* span(u_1..u_r) (docs/mathematics.md §2.4), and
+the expressions are that student's values.  What they are to the data-driven student is
+recorded, part by part, in ``AlignedDecomposition.relations`` (:mod:`.relations`):
+variance ``=``; ``E[rank] ≤`` the expression (Eckart–Young–Mirsky per realisation,
+equality at ν = 0); total ``≤`` (and bias ``=`` or ``≥``) only for the population and
+shrinkage students with λ_S = 0 and a metric proportional to s_j (shrinkage: 0 ≤ c ≤ 2);
+no proved relation otherwise, in particular for the 'sampled' rank-r student, whose
+truncation is of a random fit even at ν = 0 (Monte Carlo exceeds the expression there).
 """
 from __future__ import annotations
 
@@ -100,13 +101,13 @@ def _pretty(expr):
 
 
 def _kernels(D: Derivation, expectation, student, rank):
-    """Teacher and student kernels of MATH 2.1 reduced to per-mode scalars (recorded in D)."""
+    """Teacher and student kernels of docs/mathematics.md §2.1 reduced to per-mode scalars (recorded in D)."""
     S = D.S
     d = S.d
     k, nu, tau, lT, lS, tT, tS = S.k, S.nu, S.tau, S.lambda_T, S.lambda_S, S.t_T, S.t_S
     full = rank is None or rank >= d
     r_eff = d if full else rank
-    # ---- data and teacher (MATH 2.1) ------------------------------------------------
+    # ---- data and teacher (docs/mathematics.md §2.1) ------------------------------------------------
     XXt = D.gram()
     D.record("Aligned design", r"X X^{\top} = V \operatorname{diag}(s) V^{\top}", XXt.generic,
              r"\text{eig}_j(X X^{\top})")
@@ -314,7 +315,7 @@ def _derive(kind, direction, expectation, student, d, rank):
 
 
 class AlignedDecomposition:
-    """Closed-form decomposition ``total = bias + variance + rank`` (MATH 2.3).
+    """Closed-form decomposition ``total = bias + variance + rank`` (docs/mathematics.md §2.3).
 
     Do not construct directly: use :func:`aligned_decomposition`.
 
@@ -328,7 +329,11 @@ class AlignedDecomposition:
         The recorded derivation (see :meth:`derivation`).
     kind, direction, expectation, student, d, rank_r : the options it was derived for.
     exact : bool
-        False for rank-r students with ``expectation=True`` (oracle-subspace bound).
+        True when every part equals its data-driven quantity (full rank, or noiseless
+        labels with a population or shrinkage student).
+    relations : mapping
+        ``part -> Relation``: ``=``, ``<=``, ``>=`` (with the condition where it is proved)
+        or no relation (the oracle-subspace value), see :mod:`.relations`.
     """
 
     def __init__(self, *, kind, direction, expectation, student, d, rank_r, data,
@@ -431,7 +436,7 @@ class AlignedDecomposition:
         """Partial derivative of every part with respect to parameter ``name``.
 
         Differentiates the scalar per-mode expressions (never sympy matrix calculus,
-        which is unreliable: REFERENCES 2.1).  The result evaluates like the original,
+        which is unreliable for log-determinants).  The result evaluates like the original,
         under the same assumptions.
         """
         sym = self._name_to_symbol(name)
@@ -627,12 +632,13 @@ def aligned_decomposition(kind: str, direction: str = "student||teacher",
     ----------
     kind : {"predictive", "convexity", "weight"}
         K^Y (predictive KL on the training inputs), K̄ (convexity bound) or K^W
-        (weight-space KL), MATH 2.2.
+        (weight-space KL), docs/mathematics.md §2.2.
     direction : {"student||teacher", "teacher||student"}
         KL(student ‖ teacher) (the one Theorems 1-3 use) or the reverse.
     expectation : bool
-        True: expectation over the label noise E (exact for full-rank students;
-        oracle-subspace upper bound on the rank part for rank < d, equality at ν = 0).
+        True: expectation over the label noise E (exact for full-rank students; for
+        rank < d the oracle-subspace student's values, see ``relations`` for what is
+        proved about the data-driven student).
         False: the per-realisation value at noiseless labels Y = W⋆X.
     student : {"population", "shrinkage"}
         ``"population"``: reduced-rank ridge fitted to the mean soft labels E[Ŷ] = M_T X.

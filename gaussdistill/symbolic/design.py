@@ -6,7 +6,7 @@ bound) and how it was found:
 
 * ``"closed form"``: sympy solved ∂f/∂x = 0 (only attempted when the numerator of the
   derivative is a polynomial of degree <= 2 in x, where ``solve`` is exact and fast;
-  general ``solve`` on these rational/log expressions can hang, sympy#11252);
+  general ``solve`` on these rational/log expressions can hang);
 * ``"numeric"``: a dense grid over the bounds (global: the objective need not be convex)
   refined by bounded Brent (``scipy.optimize.minimize_scalar``) in the best grid cell.
 
@@ -23,7 +23,7 @@ from scipy.optimize import minimize_scalar
 
 from ._functions import numeric_modules, u_minus_log1p
 from ._symbols import SCALAR_NAMES, ModelSymbols
-from ._values import as_number, clean_bounds, clean_int, clean_values
+from ._values import clean_bounds, clean_int, clean_values
 from .decomposition import KINDS, _Error, aligned_decomposition
 from .gaps import generalization_gaps
 
@@ -200,8 +200,12 @@ def optimal_student_ridge(values, objective="risk", *, rank=None, direction="stu
                           bounds=(0.0, 1e3), student="population", d=None) -> Optimum:
     """λ_S minimising the student's risk or an expected divergence (expectation=True).
 
-    For d = 1 and objective="risk" sympy finds λ_S* = h(s w² + kν²)/w² − s in closed form
-    (h = s/(s+λ_T)); otherwise the optimum is numeric.  See :func:`minimize_parameter`.
+    For d = 1, objective="risk" and a deterministic student (t_S = 0) sympy finds
+    λ_S* = h(s w² + kν²)/w² − s in closed form (h = s/(s+λ_T); the risk is then
+    [s w²(gh − 1)² + k g² h² ν²]/n + kν² in g = s/(s+λ_S), docs/mathematics.md §2.5).
+    With t_S > 0 the student's own spread adds k t_S τ² g/n and that formula no longer
+    holds; the optimum is then found as :func:`minimize_parameter` describes.  Rank-r
+    objectives with ν > 0 are those of the oracle-subspace student.
     """
     values, d = _prepare(values, d, rank)
     expr, obj = _objective(objective, d, rank, student, direction)
@@ -235,80 +239,18 @@ def optimal_teacher_ridge(values, objective="risk", *, rank=None, direction="stu
 def optimal_soft_noise(values, objective="predictive", *, rank=None,
                        direction="student||teacher", bounds=(1e-3, 1e2), student="population",
                        d=None) -> Optimum:
-    """τ minimising an expected divergence.  In the population mode τ only spreads the
-    predictive laws, so K^Y and K̄ decrease in τ: expect a bound optimum (on_boundary)
-    unless the student is stochastic (t_S > 0 makes Σ_S scale with τ²)."""
+    """τ minimising an expected divergence (``bounds`` inside τ > 0).
+
+    K̄ decreases in τ for every student (its student term k t_S Σ_j g_j / 2 does not depend
+    on τ, every other term is divided by τ²): its optimum is the upper bound
+    (``on_boundary``).  K^Y and K^W can have an interior optimum when the student is
+    stochastic (t_S > 0: Σ_S = t_S τ² A_S⁻¹ scales with τ²); for t_S = 0 K^Y also decreases
+    in τ.  Formulas: docs/mathematics.md §2.2–2.4."""
     values, d = _prepare(values, d, rank)
     expr, obj = _objective(objective, d, rank, student, direction)
     out = minimize_parameter(expr, "tau", values, bounds, obj._S)
     _validate_point(obj, dict(values, tau=out.value))
     return out
-
-
-@dataclass(frozen=True)
-class RankChoice:
-    """Best student rank by the per-mode rule, with the numbers that justify it.
-
-    ``gain[j-1]``/``cost[j-1]`` are the reduction/increase of the objective when mode j is
-    added (going from rank j-1 to j); the rule keeps mode j while gain > cost.  ``by_rule``
-    is the rank the rule gives (first failure stops), ``argmin`` the brute-force minimiser
-    of objective(r) + price·r over r = 0..d; ``consistent`` says whether they agree (they
-    do when the net gains are non-increasing in j).
-    """
-
-    by_rule: int
-    argmin: int
-    consistent: bool
-    gain: tuple
-    cost: tuple
-    objective_by_rank: tuple
-    marginal: tuple  # sympy: objective(j-1) - objective(j)
-    rule: str
-
-
-def optimal_rank(values, objective="risk", *, price=0.0, direction="student||teacher",
-                 student="population", d=None) -> RankChoice:
-    """Best rank r in 0..d: keep mode j while its marginal gain beats its cost.
-
-    objective="risk": gain_j = risk(j-1) − risk(j) at ν = 0 (signal captured by mode j:
-    s_j w_j² [1 − (1 − c g_j h_j)²]/n), cost_j = gain_j − (risk(j-1) − risk(j)) (noise
-    admitted by one more output dimension of the oracle subspace: ν² Σ_i g_i² h_i²/n)
-    plus ``price``.  For a divergence objective, gain_j = total(j-1) − total(j) and
-    cost_j = ``price`` (a cost per unit of rank, e.g. parameters).  Rank-r expressions
-    use the oracle subspace when ν > 0 (see :func:`aligned_decomposition`), and the
-    spectra must be ordered (checked).  The step r = d − 1 → d also switches from the
-    oracle projection (noise in r output directions) to the exact full-rank student
-    (noise in all k directions), so its cost includes (k − d + 1) noise directions.
-    """
-    values, d = _prepare(values, d, None)
-    price = as_number("price", price, allow_array=False)
-    exprs, objs = [], []
-    for r in range(d + 1):
-        e, o = _objective(objective, d, r, student, direction)
-        exprs.append(e)
-        objs.append(o)
-    key = {"risk": "risk_S", "gen_S": "gen_S"}.get(objective, "total")
-    num = [float(o.evaluate(**values)[key]) for o in objs]  # also checks the ordering
-    marginal = tuple(exprs[j - 1] - exprs[j] for j in range(1, d + 1))
-    if objective == "risk":
-        at0 = [float(o.evaluate(**dict(values, nu=0.0))[key]) for o in objs]
-        gain = tuple(at0[j] - at0[j + 1] for j in range(d))
-        cost = tuple(g - (num[j] - num[j + 1]) + price for j, g in enumerate(gain))
-        rule = "keep mode j while s_j w_j^2 [1-(1-c g_j h_j)^2]/n > nu^2 sum_i g_i^2 h_i^2/n + price"
-    else:
-        gain = tuple(num[j] - num[j + 1] for j in range(d))
-        cost = (float(price),) * d
-        rule = "keep mode j while total(j-1) - total(j) > price"
-    by_rule = 0
-    for g, c in zip(gain, cost):
-        if g > c:
-            by_rule += 1
-        else:
-            break
-    penalised = [v + price * r for r, v in enumerate(num)]
-    argmin = int(np.argmin(penalised))
-    return RankChoice(by_rule, argmin, by_rule == argmin, gain, cost, tuple(num),
-                      marginal, rule)
 
 
 def sensitivity(expr_or_decomposition, name, values, part="total"):

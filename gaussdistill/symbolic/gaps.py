@@ -1,4 +1,4 @@
-"""Generalization gaps and risks of the fixed-design case study (MATH 2.5).
+"""Generalization gaps and risks of the fixed-design case study (docs/mathematics.md §2.5).
 
 Fixed-design risk L(W) = E_{Y'} ‖Y' − W X‖²_F / n, empirical risk L_D(W) = ‖Y − W X‖²_F/n,
 and the gap g(W, D) = L(W) − L_D(W) = [ν²(kn − ‖E‖²_F) + 2ν⟨E, (W − W⋆)X⟩]/n, affine in W.
@@ -164,7 +164,7 @@ def _gaps(d, rank, student):
 
 def generalization_gaps(d: int = 3, rank: int | None = None,
                         student: str = "population") -> GapExpressions:
-    """Closed-form generalization gaps and risks of teacher and student (MATH 2.5).
+    """Closed-form generalization gaps and risks of teacher and student (docs/mathematics.md §2.5).
 
     Parameters
     ----------
@@ -174,7 +174,9 @@ def generalization_gaps(d: int = 3, rank: int | None = None,
         Student rank (None: full rank, exact).  For r < d the values are those of the
         oracle-subspace student (``exact=False``), equal to the data-driven student's at
         ν = 0.
-    student : {"population", "shrinkage"}
+    student : {"population", "shrinkage", "sampled"}
+        As in :func:`aligned_decomposition` ('sampled': fitted to the mean of m soft-label
+        draws, expectation over the draws taken).
 
     Returns
     -------
