@@ -17,6 +17,11 @@ exactly: for the average Ȳ of m draws sharing one teacher draw, Ȳ Xᵀ U = W_T
 (τ/√m) Z diag(√s) with Z standard normal (the columns of E′ Xᵀ U are independent with
 variances s_j).
 
+A chunk draws all its random numbers first, in pipeline order, and then runs the deterministic
+part over blocks of replicates whose (block, k, d) arrays hold about BLOCK_FLOATS floats: the
+temporaries stay in cache (and out of fresh pages of memory), and a replicate's values do not
+depend on the block size.
+
 The rank-r truncation [B]_r = P_r B projects on the top-r left (or right) singular vectors,
 taken from the eigendecomposition of the smaller Gram matrix B Bᵀ (or Bᵀ B) where the spectrum
 is well separated from the top (σ_1 ≤ GRAM_COND σ_r: there its error is within a small factor of
@@ -33,6 +38,9 @@ from ..linear_gaussian.case_moments import kl_modes, kl_modes_linear
 KIND_COLUMNS = {"weight": "K_weight", "predictive": "K_predictive", "convexity": "K_convexity"}
 #: The Gram route of the rank-r truncation is used where σ_1/σ_r ≤ GRAM_COND (else the SVD).
 GRAM_COND = 30.0
+#: Floats per (block, k, d) array in the deterministic part of a chunk (temporaries stay in cache).
+BLOCK_FLOATS = 2**15
+_WEIGHT_KEYS = ("_MTU", "_WTU", "_WSU", "_target")
 
 
 def _dot(a, b):
@@ -122,24 +130,14 @@ def _truncate(B, r):
     return np.swapaxes(out, -1, -2) if tall else out
 
 
-def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: bool = False) -> dict:
-    """Per-replicate arrays (length R) of every simulated quantity; see :func:`simulate_pipeline`.
-
-    The label noise is drawn through E Xᵀ U and ‖E‖² (see the module docstring) unless
-    ``keep=True``, which draws X (random design) and E (R, k, n) in full and also returns the
-    draws (``_E``, ``_X``, ``_U``, ``_W_T``, ``_W_S`` in the original coordinates, ``_target``:
-    Ŷ Xᵀ of the student's fit), for checks on small sizes.
-    """
+def _label_noise(cs, rng, R, s, XtU, keep):
+    """(E Xᵀ U, ‖E‖², E or None) for R replicates (the first draws after the design's)."""
     k, d, n = cs.k, cs.d, cs.n
-    nu, tau = cs.noise, cs.soft_noise
-    X, s, U, XtU = design_chunk(cs, rng, R, full=keep)
-    sv = s[..., None, :]                                   # broadcast over the k rows
-    WsU = cs.W_star @ U                                    # (k, d) or (R, k, d)
     if XtU is None or (cs.design == "fixed" and not keep):
         # Exact in law and O(kd) per replicate: E Xᵀ u_j = √s_j G_j with G_j ~ N(0, I_k) independent
         # (Uᵀ X Xᵀ U = diag(s)), and ‖E‖² = Σ_{s_j>0} ‖G_j‖² + χ²_{k(n−ρ)} from the complement.
         G = rng.standard_normal((R, k, d)) * (s > 0)[..., None, :]
-        EXU = G * np.sqrt(sv)
+        EXU = G * np.sqrt(s[..., None, :])
         normE2 = np.einsum("rkd,rkd->r", G, G)
         rho = np.count_nonzero(s, axis=-1)
         if np.ndim(rho) == 0:
@@ -147,23 +145,92 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
         else:
             df = k * (n - rho)
             normE2 = normE2 + np.where(df > 0, rng.chisquare(np.maximum(df, 1)), 0.0)
-        kept = None
-    else:
-        E = rng.standard_normal((R, k, n))
-        EXU = E @ XtU                                      # E Xᵀ U, (R, k, d)
-        normE2 = np.einsum("rkn,rkn->r", E, E)
-        kept = {"_E": E, "_X": X, "_U": U} if keep else None
-        del E
+        return EXU, normE2, None
+    E = rng.standard_normal((R, k, n))
+    return E @ XtU, np.einsum("rkn,rkn->r", E, E), E
+
+
+def _kernel_noise(cs, rng, R):
+    """The standard normal draws of the kernels, in pipeline order: teacher, soft labels, student, ψ_Y channel."""
+    shape = (R, cs.k, cs.d)
+    z = {"teacher": rng.standard_normal(shape)}
+    if cs.student == "sampled":
+        if not cs.shared_teacher_draw:
+            z["teacher_part"] = rng.standard_normal(shape)
+        z["soft"] = rng.standard_normal(shape)
+    z["student"] = rng.standard_normal(shape)
+    if cs.design == "fixed":
+        z["channel"] = rng.standard_normal(R)
+    return z
+
+
+def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: bool = False) -> dict:
+    """Per-replicate arrays (length R) of every simulated quantity; see :func:`simulate_pipeline`.
+
+    The label noise is drawn through E Xᵀ U and ‖E‖² (see the module docstring) unless
+    ``keep=True``, which draws X (random design) and E (R, k, n) in full and also returns the
+    draws (``_E``, ``_X``, ``_U``, ``_W_T``, ``_W_S`` in the original coordinates, ``_target``:
+    Ŷ Xᵀ of the student's fit), for checks on small sizes.
+
+    Every random number of the chunk is drawn first (in pipeline order); the rest runs over
+    blocks of about BLOCK_FLOATS floats per array (cache-sized temporaries), which leaves each
+    replicate's value independent of the block size.
+    """
+    k, d = cs.k, cs.d
+    X, s, U, XtU = design_chunk(cs, rng, R, full=keep)
+    EXU, normE2, E = _label_noise(cs, rng, R, s, XtU, keep)
+    z = _kernel_noise(cs, rng, R)
+    per = s.ndim > 1                                       # per-replicate design (random)
+    skl = gibbs and cs.teacher_temperature > 0 and R >= 2
+    size = R if keep else max(8, BLOCK_FLOATS // max(k * d, d * d))
+    out, MTU, WTU = {}, None, None
+    for start in range(0, R, size):
+        sl = slice(start, min(R, start + size))
+        blk = _replicates(cs, s[sl] if per else s, U[sl] if per else U, EXU[sl], normE2[sl],
+                          {key: v[sl] for key, v in z.items()})
+        if keep:
+            out.update(blk)
+            break
+        if not out:
+            out = {key: np.empty((R,) + v.shape[1:]) for key, v in blk.items() if key not in _WEIGHT_KEYS}
+            if skl:
+                MTU, WTU = np.empty((R, k, d)), np.empty((R, k, d))
+        for key in out:
+            out[key][sl] = blk[key]
+        if skl:
+            MTU[sl], WTU[sl] = blk["_MTU"], blk["_WTU"]
+    if keep:
+        MTU, WTU = out.pop("_MTU"), out.pop("_WTU")
+        Ut = np.swapaxes(U, -1, -2)
+        out.update(_E=E, _X=X, _U=U, _W_T=WTU @ Ut, _W_S=out.pop("_WSU") @ Ut, _target=out.pop("_target") @ Ut)
+    if skl:
+        sig_t = cs.teacher_temperature * cs.noise**2 * _safe_inverse(s + cs.teacher_lam)
+        out["_skl_pairs"] = _skl_pairs(cs, s, U, MTU, WTU, sig_t, R)
+    return out
+
+
+def _replicates(cs, s, U, EXU, normE2, z) -> dict:
+    """Teacher → soft labels → student and every per-replicate quantity, for one block of replicates.
+
+    ``s``, ``U``: the design's eigen-data (shared, or one per replicate); ``EXU``, ``normE2``: the
+    label noise; ``z``: the kernels' standard normal draws (:func:`_kernel_noise`). The entries
+    ``_WEIGHT_KEYS`` are the block's weights in the eigenbasis (M_T U, W_T U, W_S U, Ŷ Xᵀ U).
+    """
+    k, d, n = cs.k, cs.d, cs.n
+    nu, tau = cs.noise, cs.soft_noise
+    R = normE2.shape[0]
+    sv = s[..., None, :]                                   # broadcast over the k rows
+    WsU = cs.W_star @ U                                    # (k, d) or (R, k, d)
     inv_T = _safe_inverse(s + cs.teacher_lam)
     MTU = (WsU * sv + nu * EXU) * inv_T[..., None, :]      # M_T U = Y Xᵀ A_T⁻¹ U
     sig_t = cs.teacher_temperature * nu**2 * inv_T
-    WTU = MTU + rng.standard_normal((R, k, d)) * np.sqrt(sig_t)[..., None, :]
+    WTU = MTU + z["teacher"] * np.sqrt(sig_t)[..., None, :]
     # ---- soft labels, as Ŷ Xᵀ U
     m = cs.draws
     if cs.student == "sampled":
         teacher_part = WTU if cs.shared_teacher_draw else \
-            MTU + rng.standard_normal((R, k, d)) * np.sqrt(sig_t / m)[..., None, :]
-        target = teacher_part * sv + (tau / np.sqrt(m)) * rng.standard_normal((R, k, d)) * np.sqrt(s)[..., None, :]
+            MTU + z["teacher_part"] * np.sqrt(sig_t / m)[..., None, :]
+        target = teacher_part * sv + (tau / np.sqrt(m)) * z["soft"] * np.sqrt(s)[..., None, :]
     else:
         target = MTU * sv
     inv_sqrt_S = np.sqrt(_safe_inverse(s + cs.student_lam))
@@ -177,12 +244,8 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
     c = cs.shrinkage if cs.student == "shrinkage" else 1.0
     MSU = c * B * inv_sqrt_S[..., None, :]
     sig_s = cs.student_temperature * tau**2 * inv_S
-    WSU = MSU + rng.standard_normal((R, k, d)) * np.sqrt(sig_s)[..., None, :]
-    out = {}
-    if keep:
-        Ut = np.swapaxes(U, -1, -2)
-        kept.update(_W_T=WTU @ Ut, _W_S=WSU @ Ut, _target=target @ Ut)
-        out.update(kept)
+    WSU = MSU + z["student"] * np.sqrt(sig_s)[..., None, :]
+    out = {"_MTU": MTU, "_WTU": WTU, "_WSU": WSU, "_target": target}
     # ---- the conditional law of the student given D (docs/mathematics.md §4.3)
     g = s * inv_S
     if cs.student == "sampled" and cs.linear_student and cs.rank != 0:
@@ -194,7 +257,7 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
     for kind, col in KIND_COLUMNS.items():
         if s.ndim == 1:      # fixed design: the covariance part is the same for every replicate
             const, weights = kl_modes_linear(s, sig_used, sig_t, k, tau, kind)
-            out[col] = np.full(R, const) if math.isinf(const) else const + mean2 @ weights
+            out[col] = np.full(R, const) if math.isinf(const) else const + np.einsum("rd,d->r", mean2, weights)
         else:
             out[col] = kl_modes(s, sig_used, sig_t, mean2, k, tau, kind)
     # ---- gaps, risks, Theorem 3 terms
@@ -202,14 +265,14 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
     delta = WSU - WTU
     if cs.design == "fixed":
         for tag, D in (("T", DT), ("S", DS)):
-            fit = _rowsq(D) @ s / n
+            fit = np.einsum("rd,d->r", _rowsq(D), s) / n
             gap = (nu**2 * (k * n - normE2) + 2 * nu * _dot(EXU, D)) / n
             out[f"risk_{tag}"], out[f"gen_{tag}"] = fit + k * nu**2, gap
             out[f"emp_risk_{tag}"] = fit + k * nu**2 - gap
         out["first_order"] = (2 * nu / n) * _dot(EXU, delta)
         out["curvature"] = np.zeros(R)
         # h = g + τ⟨B, E′⟩, B = 2νE/n: given E, τ⟨B, E′⟩ ~ N(0, (2ντ/n)²‖E‖²); its CGF is ψ_Y.
-        out["_h_T"] = out["gen_T"] + (2 * nu * tau / n) * np.sqrt(normE2) * rng.standard_normal(R)
+        out["_h_T"] = out["gen_T"] + (2 * nu * tau / n) * np.sqrt(normE2) * z["channel"]
     else:
         iso = _isotropic(cs.design_cov)
         SigU = None if iso is not None else np.swapaxes(U, -1, -2) @ cs.design_cov @ U
@@ -232,8 +295,6 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
         out["kappa_rho2"] = out["kappa"] * _dot(delta, delta)
     out["gen_gap"] = out["gen_S"] - out["gen_T"]
     out["rho2"] = _dot(delta, delta)
-    if gibbs and cs.teacher_temperature > 0 and R >= 2:
-        out["_skl_pairs"] = _skl_pairs(cs, s, U, MTU, WTU, sig_t, R)
     return out
 
 

@@ -129,3 +129,15 @@ def test_random_design_with_fewer_samples_than_dimensions():
     cs = _case(teacher_lam=0.5, student_lam=0.5).replace(X=np.ones((4, 3)))
     out = draw_chunk(cs, np.random.default_rng(0), 50)
     assert all(np.all(np.isfinite(out[q])) for q in ("gen_T", "gen_S", "kappa", "K_convexity"))
+
+
+@pytest.mark.parametrize("kw", [dict(design="fixed", rank=2, student="sampled", draws=2), dict(rank=1)])
+def test_values_do_not_depend_on_the_block_size(monkeypatch, kw):
+    import gaussdistill.simulate.pipeline as pipeline
+    cs = _case(**kw)
+    ref = draw_chunk(cs, np.random.default_rng(4), 301)
+    monkeypatch.setattr(pipeline, "BLOCK_FLOATS", 1)         # blocks of 8 replicates
+    small = draw_chunk(cs, np.random.default_rng(4), 301)
+    assert set(small) == set(ref)
+    for key in ref:
+        assert np.array_equal(small[key], ref[key]), key
