@@ -115,6 +115,8 @@ class GeneralDecomposition:
         ``part -> (ModeTerm, ...)``: the ranges and the factored per-mode terms.
     definitions : tuple of sympy.Eq
         The notation used, with its definitions.
+    relations : mapping
+        ``part -> Relation`` of the decomposition it was built from.
     d, r, j : sympy.Symbol
         The number of modes, the rank and the index.
     """
@@ -130,6 +132,7 @@ class GeneralDecomposition:
     bias: sp.Expr = field(repr=False)
     variance: sp.Expr = field(repr=False)
     rank: sp.Expr = field(repr=False)
+    relations: MappingProxyType = field(default_factory=lambda: MappingProxyType({}), repr=False)
     d: sp.Symbol = nt.d
     r: sp.Symbol = nt.r
     j: sp.Symbol = nt.j
@@ -143,13 +146,15 @@ class GeneralDecomposition:
         return {p: nt.explicit(getattr(self, p), d, r, S) for p in ("total", "bias", "variance", "rank")}
 
     def latex(self) -> str:
-        """LaTeX of the general form (see :func:`.latex.general_latex`)."""
-        from .latex import general_latex
-        return general_latex(self)
+        """LaTeX a paper can use: an ``align*`` of the parts, each with its relation to the
+        data-driven quantity, then the definitions of h_j, g_j, Γ_j, ρ_j and of every
+        symbol (see :func:`.latex.general_block_latex`)."""
+        from .latex import general_block_latex
+        return general_block_latex(self)
 
     def __str__(self):
         from .latex import general_text
-        return general_text(self)
+        return general_text(self, self.relations)
 
 
 @dataclass(frozen=True)
@@ -205,4 +210,4 @@ def general_form(dec) -> GeneralDecomposition:
         kind=dec.kind, direction=dec.direction, student=dec.student,
         expectation=dec.expectation, full_rank=dec.full_rank,
         per_mode=MappingProxyType(per_mode), definitions=nt.definitions(dec.kind, dec.direction),
-        total=total, **parts)
+        total=total, relations=dec.relations, **parts)

@@ -222,16 +222,18 @@ def notes(dec) -> list:
     else:
         out.append("Noiseless labels Y = W* X" + ("; E is over the soft-label draws."
                                                   if dec.student == "sampled" else "."))
-    if any(r.condition not in (sp.true, sp.false) for r in dec.relations.values()):
-        out.append("(*): the relation is proved under the condition stated; elsewhere the "
-                   "expression is the oracle-subspace student's value.")
     return out
 
 
-def _relation_notes(dec, latex=False):
+def _relation_notes(relations, latex=False):
     out = []
+    if any(r.condition not in (sp.true, sp.false) for r in relations.values()):
+        out.append(r"$(\ast)$: proved under the condition stated below; elsewhere the "
+                   "expression is the oracle-subspace student's value." if latex else
+                   "(*): proved under the condition stated below; elsewhere the expression is "
+                   "the oracle-subspace student's value.")
     for part in ("total", "variance", "bias", "rank"):
-        rel = dec.relations[part]
+        rel = relations[part]
         if rel.symbol == "=" and rel.condition is sp.true:
             continue
         out.append(f"{part}: " + (rel.latex_text() if latex else rel.text) + ".")
@@ -271,7 +273,25 @@ def describe(dec) -> str:
     out.append("symbols: " + "; ".join(f"{nm}{'_j' if nm in ('s', 'w') else ''}: "
                                        f"{plain(nt.SYMBOLS[nm][1])}"
                                        for nm in symbols_used(G)))
-    out += ["note: " + n for n in notes(dec) + _relation_notes(dec)]
+    out += ["note: " + n for n in notes(dec) + _relation_notes(dec.relations)]
+    return "\n".join(out)
+
+
+def general_title(G) -> str:
+    """LaTeX name of the divergence, with the expectation it is taken under."""
+    over = ([r"E"] if G.expectation else []) + ([r"\bar{Z}"] if G.student == "sampled" else [])
+    title = vocabulary.latex(G.kind) + "_{" + vocabulary.latex(G.direction) + "}"
+    if over:
+        title = r"\mathbb{E}_{" + ",".join(over) + r"}\bigl[" + title + r"\bigr]"
+    return title
+
+
+def general_block_latex(G) -> str:
+    """The parts with their relations, the definitions and every symbol (no notes)."""
+    out = [general_latex(G, G.relations, general_title(G)), definitions_latex(G), symbols_latex(G)]
+    rel = _relation_notes(G.relations, latex=True)
+    if rel:
+        out.append("\\begin{itemize}\n" + "\n".join(r"\item " + n for n in rel) + "\n\\end{itemize}")
     return "\n".join(out)
 
 
@@ -285,12 +305,8 @@ def decomposition_latex(dec, **settings) -> str:
                 + p._print(getattr(dec, part)) for part in ("variance", "bias", "rank")]
         return "\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}"
     G = dec.general()
-    over = ([r"E"] if dec.expectation else []) + ([r"\bar{Z}"] if dec.student == "sampled" else [])
-    title = _title(dec)
-    if over:
-        title = r"\mathbb{E}_{" + ",".join(over) + r"}\bigl[" + title + r"\bigr]"
-    parts = [general_latex(G, dec.relations, title), definitions_latex(G), symbols_latex(G)]
-    items = [_tex_safe(n) for n in notes(dec)] + _relation_notes(dec, latex=True)
+    parts = [general_block_latex(G)]
+    items = [_tex_safe(n) for n in notes(dec)]
     parts.append("\\begin{itemize}\n" + "\n".join(r"\item " + n for n in items)
                  + "\n\\end{itemize}")
     return "\n".join(parts)
