@@ -159,3 +159,6 @@ def test_cli_derive_prints_the_papers_notation_and_relations(capsys):
     assert main(["derive", "--kind", "weight", "--d", "2", "--rank", "1", "--student", "sampled"]) == 0
     out = capsys.readouterr().out
     assert "total (oracle-subspace value) = variance + bias + rank" in out
+    assert main(["derive", "--kind", "convexity", "--d", "2", "--rank", "1", "--pretty"]) == 0
+    out = capsys.readouterr().out
+    assert "Γ_j" in out and "sum over j = r + 1..d of" in out and "u_minus_log1p" not in out

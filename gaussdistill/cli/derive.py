@@ -19,6 +19,7 @@ def add_parser(subparsers):
         "derive the closed-form decomposition in the aligned spectral model (sympy)",
         [
             "gaussdistill derive --kind predictive --d 2 --rank 1",
+            "gaussdistill derive --kind convexity --d 3 --rank 1 --pretty",
             "gaussdistill derive --kind weight --latex",
             "gaussdistill derive --kind convexity --noiseless --steps",
             "gaussdistill derive --kind weight --out kd.tex   # kd.tex and kd_standalone.tex",
@@ -45,6 +46,7 @@ def add_parser(subparsers):
         help="noiseless labels Y = W⋆X instead of the expectation over the label noise",
     )
     p.add_argument("--latex", action="store_true", help="print LaTeX (an align of the decomposition)")
+    p.add_argument("--pretty", action="store_true", help="draw the per-mode formulas in 2-D (unicode)")
     p.add_argument("--steps", action="store_true", help="print the recorded derivation steps")
     p.add_argument("--out", default=None, help="write a .tex snippet here and a standalone document beside it")
     return p
@@ -73,5 +75,5 @@ def run(args, out) -> int:
         if args.latex:
             out.write(dec.latex() + "\n\n")
             continue
-        out.write(symbolic.describe(dec) + "\n\n")
+        out.write(symbolic.describe(dec, pretty=args.pretty) + "\n\n")
     return 0

@@ -26,7 +26,10 @@ def _paper_order(terms):
     """Positive terms first (those with a per-mode spectrum first: ``s_j + λ_T``), then
     negative numbers, then the other negative terms."""
     pos = [t for t in terms if not t.could_extract_minus_sign()]
-    pos = [t for t in pos if t.has(sp.Indexed)] + [t for t in pos if not t.has(sp.Indexed)]
+    def spectral(t):
+        return t.has(sp.Indexed) or any(str(x).startswith(("s_", "w_")) for x in t.free_symbols)
+
+    pos = [t for t in pos if spectral(t)] + [t for t in pos if not spectral(t)]
     neg_num = [t for t in terms if t.could_extract_minus_sign() and t.is_number]
     neg = [t for t in terms if t.could_extract_minus_sign() and not t.is_number]
     return pos + neg_num + neg
@@ -182,20 +185,41 @@ def symbols_latex(G) -> str:
     return r"\noindent where " + "; ".join(items) + "."
 
 
-def general_text(G, relations=None) -> str:
-    """Plain text of a :class:`GeneralDecomposition` (what ``gaussdistill derive`` prints)."""
+def _pretty_block(b) -> str:
+    term = b.term.replace(lambda e: isinstance(e, sp.Indexed),
+                          lambda e: sp.Symbol(f"{e.base}_{'_'.join(map(str, e.indices))}"))
+    head = f"  sum over j = {paper_str(b.lo)}..{paper_str(b.hi)} of"
+    body = sp.pretty(term, use_unicode=True)
+    return head + "\n" + "\n".join("    " + line for line in body.splitlines())
+
+
+def general_text(G, relations=None, pretty=False) -> str:
+    """Plain text of a :class:`GeneralDecomposition` (what ``gaussdistill derive`` prints);
+    ``pretty=True`` draws each per-mode term with sympy's 2-D pretty printer."""
     out = []
     for part in ("variance", "bias", "rank"):
         rel = relations.get(part) if relations else None
-        sym = "=" if rel is None or rel.symbol is None else {"=": "=", "<=": "<=", ">=": ">="}[rel.symbol]
-        name = part if rel is None or rel.symbol is None or rel.symbol == "=" else f"E[{part}]"
-        if rel is not None and rel.symbol is None:
-            name = f"{part} (oracle-subspace value)"
+        if rel is None or rel.symbol is None:
+            name, sym = (f"{part} (oracle-subspace value)" if rel is not None else part), "="
+        else:
+            random = (G.expectation or G.student == "sampled") and part != "variance"
+            name = f"E[{part}]" if random else part
+            sym = rel.symbol + (" (*)" if rel.condition is not sp.true else "")
+        if pretty:
+            blocks = [_pretty_block(b) for b in G.per_mode[part]] or ["  0"]
+            out.append(f"{name} {sym}\n" + "\n  +\n".join(blocks))
+            continue
         blocks = [_block_text(b) for b in G.per_mode[part]] or ["0"]
         out.append(f"{name} {sym} " + "\n    + ".join(blocks))
     out.append("where")
     for eq in G.definitions:
-        out.append(f"  {paper_str(eq.lhs)} = {paper_str(eq.rhs)}   ({type(eq.lhs).meaning})")
+        if pretty:
+            rhs = eq.rhs.replace(lambda e: isinstance(e, sp.Indexed),
+                                 lambda e: sp.Symbol(f"{e.base}_{'_'.join(map(str, e.indices))}"))
+            out.append(f"  {paper_str(eq.lhs)} ({type(eq.lhs).meaning}) =\n"
+                       + "\n".join("    " + ln for ln in sp.pretty(rhs, use_unicode=True).splitlines()))
+        else:
+            out.append(f"  {paper_str(eq.lhs)} = {paper_str(eq.rhs)}   ({type(eq.lhs).meaning})")
     return "\n".join(out)
 
 
@@ -254,9 +278,10 @@ def _tex_safe(text: str) -> str:
     return re.sub(r"\b([rd]) = (\d+)", r"$\1 = \2$", text)
 
 
-def describe(dec) -> str:
+def describe(dec, pretty: bool = False) -> str:
     """Plain text of a decomposition in the paper's notation: the parts with their
-    relations, the definitions, the symbols and the notes (``gaussdistill derive``)."""
+    relations, the definitions, the symbols and the notes (``gaussdistill derive``;
+    ``pretty=True``: 2-D formulas, ``derive --pretty``)."""
     if dec.label:
         return "\n".join(f"{part} = {paper_str(getattr(dec, part))}" for part in
                           ("variance", "bias", "rank", "total"))
@@ -269,7 +294,7 @@ def describe(dec) -> str:
         head = ("E[total] " if random else "total ") + rel.symbol + (
             " (*)" if rel.condition is not sp.true else "")
     out = [f"{vocabulary.display(dec.kind)}, {dec.direction}, {vocabulary.display(dec.student)}:",
-           f"{head} variance + bias + rank", general_text(G, dec.relations)]
+           f"{head} variance + bias + rank", general_text(G, dec.relations, pretty)]
     out.append("symbols: " + "; ".join(f"{nm}{'_j' if nm in ('s', 'w') else ''}: "
                                        f"{plain(nt.SYMBOLS[nm][1])}"
                                        for nm in symbols_used(G)))
