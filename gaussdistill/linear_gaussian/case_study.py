@@ -163,14 +163,13 @@ class CaseStudy:
             if np.linalg.eigvalsh(cov)[0] <= 0:
                 raise GaussDistillError("design_cov must be positive definite")
         set_("design_cov", cov)
-        rank_x = d if self.design == "random" and n >= d else (n if self.design == "random" else self._modes[2])
+        rank_x = self._rank_x
         if self.teacher_lam == 0 and rank_x < d:
             raise GaussDistillError(f"teacher_lam=0 but X X^T is singular (rank {rank_x} < d = {d}, e.g. n < d); "
                                     "pass teacher_lam > 0")
         if self.student_lam == 0 and self.student_temperature > 0 and rank_x < d:
             raise GaussDistillError(f"student_temperature > 0 with student_lam=0 needs X X^T invertible (rank "
                                     f"{rank_x} < d = {d}); pass student_lam > 0 or student_temperature=0")
-        object.__setattr__(self, "_rank_x", rank_x)
 
     # ---- shapes and small helpers
     @property
@@ -208,6 +207,11 @@ class CaseStudy:
     def _modes(self):
         """(s, U, rank, ‖W⋆u_j‖²) of X Xᵀ = U diag(s) Uᵀ (fixed design)."""
         return _moments.design_modes(self.X, self.W_star)
+
+    @cached_property
+    def _rank_x(self) -> int:
+        """rank X (fixed design); min(n, d), its value with probability 1, in the random design."""
+        return min(self.n, self.d) if self.design == "random" else self._modes[2]
 
     @property
     def linear_student(self) -> bool:

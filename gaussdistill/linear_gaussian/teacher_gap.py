@@ -94,9 +94,9 @@ def gap_cgf(cs, predictive: bool) -> SumOfQuadraticForms:
     if n_out:
         if predictive:
             cb, cs_, _, _ = _block_eigs(np.array([-nu**2 / n]), np.array([nu * tau / n]))
-            comp = QuadraticFormCGF(np.concatenate([cb, cs_]), [0.0, 0.0])
+            comp = QuadraticFormCGF(np.concatenate([cb, cs_]), np.zeros(2))
         else:
-            comp = QuadraticFormCGF([-nu**2 / n], [0.0])
+            comp = QuadraticFormCGF(np.array([-nu**2 / n]), np.zeros(1))
         parts.append((comp, n_out))
     return SumOfQuadraticForms(tuple(parts))
 

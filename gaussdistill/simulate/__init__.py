@@ -17,7 +17,8 @@ import math
 import numbers
 import sys
 from dataclasses import dataclass, field
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -113,14 +114,14 @@ class SimulationResult:
     samples : read-only mapping of the per-replicate arrays.
     """
 
-    case_study: object
+    case_study: Any
     replicates: int
     seed: object
     samples: MappingProxyType
-    estimates: object
+    estimates: Any
     cgf: EmpiricalCGF
     cgf_predictive: EmpiricalCGF | None = None
-    bounds: object = field(repr=False, default=None)
+    bounds: Any = field(repr=False, default=None)
 
     def estimate(self, quantity: str) -> tuple:
         """(value, stderr) of one quantity."""
@@ -269,7 +270,7 @@ def simulate(case_study, replicates: int = 1000, seed=0, progress=None):
 __all__ = ["simulate", "simulate_pipeline", "SimulationResult", "EmpiricalCGF", "draw_samples", "chunk_size"]
 
 
-class _CallableModule(type(sys)):
+class _CallableModule(ModuleType):
     """``gaussdistill.simulate`` is both this package and the function :func:`simulate`: importing
     the package (or ``gaussdistill.simulate.sweep``) binds the *module* to the attribute
     ``gaussdistill.simulate``, so the module itself forwards calls to the function."""

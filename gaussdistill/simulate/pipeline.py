@@ -183,7 +183,8 @@ def draw_chunk(cs, rng: np.random.Generator, R: int, gibbs: bool = True, keep: b
     per = s.ndim > 1                                       # per-replicate design (random)
     skl = gibbs and cs.teacher_temperature > 0 and R >= 2
     size = R if keep else max(8, BLOCK_FLOATS // max(k * d, d * d))
-    out, MTU, WTU = {}, None, None
+    out: dict = {}
+    MTU = WTU = np.empty((0, k, d))
     for start in range(0, R, size):
         sl = slice(start, min(R, start + size))
         blk = _replicates(cs, s[sl] if per else s, U[sl] if per else U, EXU[sl], normE2[sl],
