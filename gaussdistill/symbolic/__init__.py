@@ -42,15 +42,20 @@ Example
 """
 from . import notation
 from ._symbols import ModelSymbols, model_symbols
-from .decomposition import (DIRECTIONS, KINDS, STUDENTS, AlignedDecomposition,
-                            aligned_decomposition)
-from .design import (Optimum, minimize_parameter, optimal_shrinkage, optimal_soft_noise,
-                     optimal_student_ridge, optimal_teacher_ridge, sensitivity)
+from .decomposition import DIRECTIONS, KINDS, STUDENTS, AlignedDecomposition, aligned_decomposition
+from .design import (
+                            Optimum,
+                            minimize_parameter,
+                            optimal_shrinkage,
+                            optimal_soft_noise,
+                            optimal_student_ridge,
+                            optimal_teacher_ridge,
+                            sensitivity,
+)
 from .gaps import GapExpressions, generalization_gaps
 from .general import GeneralDecomposition
 from .latex import PaperLatexPrinter, derivation_latex, describe, export_latex, paper_latex
-from .rank import (RankChoice, RankEstimate, monte_carlo_rank, optimal_rank,
-                   oracle_optimal_rank)
+from .rank import RankChoice, RankEstimate, monte_carlo_rank, optimal_rank, oracle_optimal_rank
 from .relations import Relation
 
 __all__ = [

@@ -92,7 +92,7 @@ def model_symbols(d: int) -> ModelSymbols:
     return _model_symbols(int(d))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _model_symbols(d: int) -> ModelSymbols:
     nonneg = dict(real=True, nonnegative=True)
     return ModelSymbols(

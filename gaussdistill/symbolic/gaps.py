@@ -30,7 +30,8 @@ from ._functions import numeric_modules
 from ._spectral import Derivation
 from ._symbols import SCALAR_NAMES, model_symbols
 from ._values import MAX_DPS, clean_int, clean_values
-from .decomposition import _check_options, _Error, _kernels, check_mode_order
+from .decomposition import _Error, check_mode_order
+from .derivation import _check_options, _kernels
 
 GAP_NAMES = ("gen_T", "gen_S", "risk_T", "risk_S")
 

@@ -49,7 +49,7 @@ class PaperLatexPrinter(LatexPrinter):
         super().__init__(settings)
 
     def _print_Determinant(self, expr):
-        return r"\det\left(%s\right)" % self._print(expr.arg)
+        return rf"\det\left({self._print(expr.arg)}\right)"
 
     def _as_ordered_terms(self, expr, order=None):
         return _paper_order(list(super()._as_ordered_terms(expr, order=order)))

@@ -155,7 +155,7 @@ RATIOS = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def metric(kind: str, direction: str):
     """The function Γ (printed :math:`\\Gamma_j`) of divergence ``kind`` in ``direction``."""
     if (kind, direction) not in METRICS:
@@ -166,7 +166,7 @@ def metric(kind: str, direction: str):
         __module__=__name__, __doc__=f"Γ_j of the {kind} divergence, {direction}."))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def variance_ratio(kind: str, direction: str):
     """The function ρ (printed :math:`\\rho_j`) of ``kind``/``direction``; None for K̄."""
     if (kind, direction) not in RATIOS:

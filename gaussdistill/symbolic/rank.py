@@ -183,6 +183,7 @@ def monte_carlo_rank(values, objective="risk", *, n=None, draws=200, seed=0, pri
         Seed of ``numpy.random.default_rng``: the same seed gives the same result.
     """
     import gaussdistill as gd
+
     from ..vocabulary import KINDS
     values, d = _prepare(values, None, None)
     if objective not in ("risk",) + KINDS:
