@@ -242,13 +242,8 @@ class CaseStudy:
             raise GaussDistillError(f"{what}: {reason}")
 
     # ---- per-mode ingredients (fixed design) and λ = 0 random-design moments: see case_moments
-    @cached_property
-    def _fixed(self) -> dict:
-        return _moments.fixed_modes(self)
-
-    @cached_property
-    def _random(self) -> dict:
-        return _moments.random_moments(self)
+    _fixed = cached_property(_moments.fixed_modes)
+    _random = cached_property(_moments.random_moments)
 
     # ---- gaps and risks
     @property
@@ -307,17 +302,9 @@ class CaseStudy:
         return {"kappa": 0.0, "first_order": self.gen_student - self.gen_teacher, "rho2": _moments.rho2(self)}
 
     # ---- the teacher-gap CGF (docs/mathematics.md §4.1–4.2; see teacher_gap)
-    @cached_property
-    def _gap_form(self):
-        return gap_form(self)
-
-    @cached_property
-    def _psi(self) -> SumOfQuadraticForms:
-        return gap_cgf(self, False)
-
-    @cached_property
-    def _psi_y(self) -> SumOfQuadraticForms:
-        return gap_cgf(self, True)
+    _gap_form = cached_property(gap_form)
+    _psi = cached_property(lambda self: gap_cgf(self, False))
+    _psi_y = cached_property(lambda self: gap_cgf(self, True))
 
     def teacher_gap_cgf(self, lam, predictive: bool = False):
         r"""ψ(λ) = log E exp(λ(g(W_T, D) − gen_T)) (or ψ_Y with ``predictive=True``), exact.
