@@ -181,3 +181,12 @@ def test_cached_decomposition_cannot_be_edited_in_place():
         a.symbols["tau"] = 1
     b = sy.aligned_decomposition("convexity", d=2)
     assert b is a and b.total == total
+
+
+def test_cached_gap_expressions_cannot_be_edited_in_place():
+    g = sy.generalization_gaps(d=2)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        g.gen_T = 0
+    with pytest.raises(TypeError):
+        g.symbols["nu"] = 1
+    assert sy.generalization_gaps(d=2) is g

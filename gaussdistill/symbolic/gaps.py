@@ -22,6 +22,8 @@ k=4, d=3, r=1, ν=0.8 the Monte Carlo gen_S is ≈0.96 against the oracle 0.38.
 from __future__ import annotations
 
 import functools
+from dataclasses import FrozenInstanceError
+from types import MappingProxyType
 
 import numpy as np
 import sympy as sp
@@ -44,23 +46,29 @@ class GapExpressions:
     gen_T, gen_S, risk_T, risk_S : sympy.Expr
         Expectations over the label noise E and the kernels' randomness.
     exact : bool
-        False for rank-r students (r < d): oracle-subspace values, equal to the
-        data-driven student's at ν = 0.
+        False for rank-r students (r < d): the student's values are the oracle-subspace
+        student's (for the population and shrinkage students equal to the data-driven
+        student's at ν = 0; the 'sampled' student truncates a random fit even then).
     symbols, steps, d, rank_r, student
+
+    Immutable (results are cached and shared by every caller).
     """
 
     def __init__(self, d, rank_r, student, exprs, steps, full, student_criterion):
-        self.d, self.rank_r, self.student = d, rank_r, student
-        self.gen_T, self.gen_S = exprs["gen_T"], exprs["gen_S"]
-        self.risk_T, self.risk_S = exprs["risk_T"], exprs["risk_S"]
-        self.steps = steps
-        self.exact = full
-        self.full_rank = full
-        self._S = model_symbols(d)
-        self.symbols = self._S.mapping()
-        self._criterion = student_criterion
-        self._fn = None
-        self._cache = {}
+        S = model_symbols(d)
+        values = dict(d=d, rank_r=rank_r, student=student, gen_T=exprs["gen_T"],
+                      gen_S=exprs["gen_S"], risk_T=exprs["risk_T"], risk_S=exprs["risk_S"],
+                      steps=tuple(steps), exact=full, full_rank=full, _S=S,
+                      symbols=MappingProxyType(S.mapping()), _criterion=tuple(student_criterion),
+                      _cache={})
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"GapExpressions is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"GapExpressions is immutable (cannot delete {name!r})")
 
     def __repr__(self):
         r = "full" if self.full_rank else self.rank_r
@@ -117,9 +125,9 @@ class GapExpressions:
 
     def evaluate(self, **values) -> dict:
         """Floats (or arrays) of gen_T, gen_S, risk_T, risk_S at the given parameters."""
-        if self._fn is None:
-            self._fn = self.lambdify("numpy")
-        return self._fn(**values)
+        if "evaluate" not in self._cache:
+            self._cache["evaluate"] = self.lambdify("numpy")
+        return self._cache["evaluate"](**values)
 
     def latex(self) -> str:
         from .latex import paper_latex
