@@ -8,6 +8,7 @@ test_cli_process.py; errors in test_cli_errors.py.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -72,26 +73,55 @@ def test_evaluate_reads_npz_and_json(tmp_path, capsys):
         assert row["total"] == pytest.approx(expected, rel=1e-14)
 
 
-def test_derive_prints_expressions_that_equal_the_numeric_core(capsys):
-    status, out, err = run(capsys, "derive", "--kind", "convexity", "--d", "2", "--noiseless")
+def printed_parts(text, values, s, w):
+    """Evaluate the per-mode formulas that ``derive`` prints ("part = sum_{j=a..b} summand",
+    "where" definitions of h_j, g_j, ...) at ``values`` and spectra ``s``, ``w``."""
+    names = dict(values, d=len(s))
+    symbols = {name: sp.Symbol(name) for name in ("lambda_T", "lambda_S", "Gamma_j", "rho_j")}
+    parse = lambda expr: sp.parse_expr(expr.replace("log(", "ln("), local_dict=symbols)  # noqa: E731
+    definitions, parts = [], {}
+    for line in text.splitlines():
+        where = re.match(r"^  (\w+_j) = (.+?)(?:\s{2,}\(.*\))?$", line)
+        if where:
+            definitions.append((sp.Symbol(where.group(1)), parse(where.group(2))))
+        part = re.match(r"^(variance|bias|rank) = (?:sum_\{j=(.+?)\.\.(.+?)\} )?(.+)$", line)
+        if part:
+            parts[part.group(1)] = part.groups()[1:]
+    out = {}
+    for name, (lo, hi, body) in parts.items():
+        terms = [(None, parse(body))] if lo is None else []
+        if lo is not None:
+            first = int(parse(lo).subs(names))
+            last = int(parse(hi).subs(names))
+            for j in range(first, last + 1):
+                mode = dict(names, s_j=s[j - 1], w_j=w[j - 1])
+                expr = parse(body)
+                for symbol, definition in reversed(definitions):  # later definitions use earlier ones
+                    expr = expr.subs(symbol, definition)
+                terms.append((j, expr.subs({sp.Symbol(k): v for k, v in mode.items()})))
+        out[name] = float(sum(expr.subs({sp.Symbol(k): v for k, v in names.items()}) for _, expr in terms))
+    return out
+
+
+@pytest.mark.parametrize("kind,rank", [("convexity", None), ("predictive", 1), ("weight", 1)])
+def test_derive_prints_formulas_that_equal_the_numeric_core(capsys, kind, rank):
+    argv = ["derive", "--kind", kind, "--d", "2", "--noiseless"] + (["--rank", str(rank)] if rank else [])
+    status, out, err = run(capsys, *argv)
     assert status == 0, err
-    line = next(line for line in out.splitlines() if line.startswith("total = "))
-    expr = sp.parse_expr(
-        line[len("total = ") :], local_dict={"lambda_T": sp.Symbol("lambda_T"), "lambda_S": sp.Symbol("lambda_S")}
-    )
-    values = dict(
-        k=3, nu=0.7, tau=0.4, lambda_T=0.9, lambda_S=0.3, t_T=0.8, t_S=0.5, s_1=2.5, s_2=1.2, w_1=1.5, w_2=-0.6
-    )
-    number = float(expr.subs({sp.Symbol(name): val for name, val in values.items()}))
-    # The aligned model with V = I: X Xᵀ = diag(s), W⋆ = [diag(w); 0], noiseless labels.
+    values = dict(k=3, nu=0.7, tau=0.4, lambda_T=0.9, lambda_S=0.3, t_T=0.8, t_S=0.5, r=rank or 2)
     s, w = np.array([2.5, 1.2]), np.array([1.5, -0.6])
+    printed = printed_parts(out, values, s, w)
+    assert set(printed) == {"variance", "bias", "rank"}
+    # The aligned model with V = I: X Xᵀ = diag(s), W⋆ = [diag(w); 0], noiseless labels.
     X = np.zeros((2, 5))
     X[0, 0], X[1, 1] = np.sqrt(s)
     w_star = np.zeros((3, 2))
     w_star[:2, :2] = np.diag(w)
     teacher = gd.ridge_teacher(X, w_star @ X, 0.9, 0.7, 0.8)
-    student = gd.rank_student(teacher, X, 2, lam=0.3, soft_noise=0.4, temperature=0.5)
-    assert number == pytest.approx(gd.divergence(student, teacher, X, 0.4, "convexity").total, rel=1e-10)
+    student = gd.rank_student(teacher, X, rank or 2, lam=0.3, soft_noise=0.4, temperature=0.5)
+    ref = gd.divergence(student, teacher, X, 0.4, kind)
+    for part in ("variance", "bias", "rank"):
+        assert printed[part] == pytest.approx(float(getattr(ref, part)), rel=1e-10, abs=1e-14), part
 
 
 def test_derive_latex_and_export(tmp_path, capsys):
