@@ -148,6 +148,17 @@ def test_mpmath_backend_keeps_its_digits():
      r"part='x'"),
     (lambda: sy.model_symbols("2"), r"d='2'"),
     (lambda: sy.export_latex(5, "/tmp/x.tex"), r"decompositions\[0\]"),
+    (lambda: sy.export_latex(sy.aligned_decomposition("convexity", d=1), ""), r"path=''"),
+    (lambda: sy.aligned_decomposition(np.array([])), r"kind="),
+    (lambda: sy.aligned_decomposition("predictive", student=["population"], d=2), r"student="),
+    (lambda: sy.aligned_decomposition("predictive", d=2).lambdify(np.array([])), r"backend="),
+    (lambda: sy.optimal_student_ridge(V, objective=np.array([])), r"objective="),
+    (lambda: sy.optimal_student_ridge(V, bounds=np.array(1.0)), r"bounds="),
+    (lambda: sy.optimal_student_ridge(dict(V, s=np.array([[1.0], [2.0]]))), r"s_1: expected a single"),
+    (lambda: sy.aligned_decomposition("predictive", d=2).evaluate(**dict(P, s=[1.0, 1.0], w=[1.0, 1.0],
+                                                                      tau=np.array([]))), r"tau: an empty array"),
+    (lambda: sy.monte_carlo_rank(dict(V, k=1e308), draws=3), r"k=.*\[1, 10000\]"),
+    (lambda: sy.monte_carlo_rank(dict(V, w=None), draws=3), r"values\['w'\]"),
 ])
 def test_every_bad_input_is_a_gaussdistill_error(call, match):
     with pytest.raises(GaussDistillError, match=match):

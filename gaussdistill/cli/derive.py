@@ -47,6 +47,8 @@ def add_parser(subparsers):
     )
     p.add_argument("--latex", action="store_true", help="print LaTeX (an align of the decomposition)")
     p.add_argument("--pretty", action="store_true", help="draw the per-mode formulas in 2-D (unicode)")
+    p.add_argument("--concrete", action="store_true",
+                   help="also print each part written out for the concrete d (s_1..s_d, w_1..w_d)")
     p.add_argument("--steps", action="store_true", help="print the recorded derivation steps")
     p.add_argument("--out", default=None, help="write a .tex snippet here and a standalone document beside it")
     return p
@@ -75,5 +77,10 @@ def run(args, out) -> int:
         if args.latex:
             out.write(dec.latex() + "\n\n")
             continue
-        out.write(symbolic.describe(dec, pretty=args.pretty) + "\n\n")
+        out.write(symbolic.describe(dec, pretty=args.pretty) + "\n")
+        if args.concrete:
+            out.write(f"written out for d = {dec.d}:\n")
+            for part in ("variance", "bias", "rank", "total"):
+                out.write(f"{part} = {symbolic.paper_str(getattr(dec, part))}\n")
+        out.write("\n")
     return 0

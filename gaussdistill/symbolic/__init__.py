@@ -54,7 +54,8 @@ from .design import (
 )
 from .gaps import GapExpressions, generalization_gaps
 from .general import GeneralDecomposition
-from .latex import PaperLatexPrinter, derivation_latex, describe, export_latex, paper_latex
+from .latex import (PaperLatexPrinter, derivation_latex, describe, export_latex, paper_latex,
+                    paper_str)
 from .rank import RankChoice, RankEstimate, monte_carlo_rank, optimal_rank, oracle_optimal_rank
 from .relations import Relation
 
@@ -66,6 +67,6 @@ __all__ = [
     "optimal_soft_noise", "oracle_optimal_rank", "optimal_rank", "monte_carlo_rank",
     "minimize_parameter", "sensitivity",
     "Optimum", "RankChoice", "RankEstimate",
-    "paper_latex", "PaperLatexPrinter", "export_latex", "derivation_latex",
+    "paper_latex", "paper_str", "PaperLatexPrinter", "export_latex", "derivation_latex",
     "model_symbols", "ModelSymbols",
 ]

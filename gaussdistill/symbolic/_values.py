@@ -111,6 +111,8 @@ def as_number(name, x, *, allow_array=True, keep_mpf=False):
             raise GaussDistillError(
                 f"{name}: expected an array of real numbers, got dtype {arr.dtype}"
                 + ("; strings are never parsed, pass numbers" if arr.dtype.kind in "US" else ""))
+        if out.size == 0:
+            raise GaussDistillError(f"{name}: an empty array has no values to evaluate at")
         if not np.all(np.isfinite(out)):
             raise GaussDistillError(f"{name}: every value must be finite (got NaN or inf)")
         return out if out.ndim else float(out)
@@ -130,7 +132,7 @@ def check_domain(name, x):
         raise GaussDistillError(f"{name}={x!r:.60}: must be {_domain_text(name)}")
 
 
-def clean_spectrum(key, x, d, keep_mpf=False):
+def clean_spectrum(key, x, d, keep_mpf=False, allow_array=True):
     """``s`` or ``w`` -> a list of ``d`` converted per-mode values (each a float or a grid)."""
     if isinstance(x, np.ndarray) and x.ndim > 0:
         seq = [x[i] for i in range(x.shape[0])]
@@ -141,7 +143,8 @@ def clean_spectrum(key, x, d, keep_mpf=False):
                                 f"got {type(x).__name__} {x!r:.60}")
     if len(seq) != d:
         raise GaussDistillError(f"{key}: expected a sequence of length d={d}, got length {len(seq)}")
-    out = [as_number(f"{key}_{j}", v, keep_mpf=keep_mpf) for j, v in enumerate(seq, 1)]
+    out = [as_number(f"{key}_{j}", v, keep_mpf=keep_mpf, allow_array=allow_array)
+           for j, v in enumerate(seq, 1)]
     if key == "s":
         for j, v in enumerate(out, 1):
             if np.any(np.asarray(float(v) if _is_mpf(v) else v) <= 0):
@@ -171,12 +174,12 @@ def clean_values(values, d, scalar_names, *, keep_mpf=False, allow_array=True, w
         if key in vals and vals[key] is not None:
             if given:
                 raise GaussDistillError(f"give {key!r} either as a sequence or as {singles}, not both")
-            out[key] = clean_spectrum(key, vals.pop(key), d, keep_mpf)
+            out[key] = clean_spectrum(key, vals.pop(key), d, keep_mpf, allow_array)
         elif given:
             missing = [nm for nm in singles if nm not in vals]
             if missing:
                 raise GaussDistillError(f"missing values for {missing}")
-            out[key] = clean_spectrum(key, [vals.pop(nm) for nm in singles], d, keep_mpf)
+            out[key] = clean_spectrum(key, [vals.pop(nm) for nm in singles], d, keep_mpf, allow_array)
         else:
             vals.pop(key, None)
             out[key] = None
@@ -205,7 +208,7 @@ def clean_values(values, d, scalar_names, *, keep_mpf=False, allow_array=True, w
 
 def clean_bounds(name, bounds):
     """Optimiser bounds -> (lo, hi) floats inside the domain of parameter ``name``."""
-    if not isinstance(bounds, (tuple, list, np.ndarray)) or len(bounds) != 2:
+    if not isinstance(bounds, (tuple, list, np.ndarray)) or np.ndim(bounds) != 1 or len(bounds) != 2:
         raise GaussDistillError(f"bounds={bounds!r:.60}: expected a pair (lower, upper) of numbers")
     lo = as_number("bounds[0]", bounds[0], allow_array=False)
     hi = as_number("bounds[1]", bounds[1], allow_array=False)
@@ -228,3 +231,12 @@ def clean_int(name, x, lo, hi=None):
     if x < lo or (hi is not None and x > hi):
         raise GaussDistillError(f"{name}={x!r}: must be an integer in [{lo}, {hi if hi is not None else 'inf'}]")
     return int(x)
+
+
+def clean_choice(name, value, valid):
+    """A string option that must be one of ``valid`` (anything else, arrays included, is an
+    error listing the valid options)."""
+    if not isinstance(value, str) or value not in valid:
+        raise GaussDistillError(f"{name}={value!r:.60} is not supported; valid options: "
+                                + ", ".join(repr(v) for v in valid))
+    return value

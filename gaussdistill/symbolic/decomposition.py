@@ -40,7 +40,7 @@ from ..errors import GaussDistillError as _Error
 from ..vocabulary import DIRECTIONS, KINDS, PARTS, STUDENTS  # noqa: F401 (re-exported)
 from ._functions import numeric_modules
 from ._symbols import DESCRIPTIONS, SCALAR_NAMES, ModelSymbols
-from ._values import MAX_DPS, clean_int, clean_values
+from ._values import MAX_DPS, clean_choice, clean_int, clean_values
 from .derivation import Block, _check_options, _derive, _fail, _kernels  # noqa: F401 (re-exported)
 from .relations import relations
 
@@ -203,8 +203,7 @@ class AlignedDecomposition:
             (element-wise for grids).  Bad values raise a ``GaussDistillError`` naming the
             parameter; a float64 overflow of the result raises one suggesting ``"mpmath"``.
         """
-        if backend not in ("numpy", "mpmath"):
-            _fail("backend", backend, ("numpy", "mpmath"))
+        clean_choice("backend", backend, ("numpy", "mpmath"))
         dps = clean_int("dps", dps, 1, MAX_DPS)
         key = backend
         if key not in self._lambdified:

@@ -17,6 +17,7 @@ from ..vocabulary import DIRECTIONS, KINDS, STUDENTS
 from ._functions import u_minus_log1p
 from ._spectral import Columns, Derivation, Spectral
 from ._symbols import ModelSymbols, model_symbols
+from ._values import clean_choice
 
 
 def _fail(arg, value, valid):
@@ -25,12 +26,9 @@ def _fail(arg, value, valid):
 
 
 def _check_options(kind, direction, student, d, rank):
-    if kind not in KINDS:
-        _fail("kind", kind, KINDS)
-    if direction not in DIRECTIONS:
-        _fail("direction", direction, DIRECTIONS)
-    if student not in STUDENTS:
-        _fail("student", student, STUDENTS)
+    clean_choice("kind", kind, KINDS)
+    clean_choice("direction", direction, DIRECTIONS)
+    clean_choice("student", student, STUDENTS)
     if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or not 1 <= d <= 12:
         raise _Error(f"d={d!r}: the number of modes must be an int in 1..12 "
                      "(the derivation is done for a concrete, small d)")

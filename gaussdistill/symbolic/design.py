@@ -23,7 +23,7 @@ from scipy.optimize import minimize_scalar
 
 from ._functions import numeric_modules, u_minus_log1p
 from ._symbols import SCALAR_NAMES, ModelSymbols
-from ._values import clean_bounds, clean_int, clean_values
+from ._values import clean_bounds, clean_choice, clean_int, clean_values
 from .decomposition import KINDS, _Error, aligned_decomposition
 from .gaps import generalization_gaps
 
@@ -67,9 +67,7 @@ class Optimum:
 
 
 def _objective(objective, d, rank, student, direction):
-    if objective not in OBJECTIVES:
-        raise _Error(f"objective={objective!r}; valid options: "
-                     + ", ".join(repr(o) for o in OBJECTIVES))
+    clean_choice("objective", objective, OBJECTIVES)
     if objective in ("risk", "gen_S"):
         g = generalization_gaps(d=d, rank=rank, student=student)
         return (g.risk_S if objective == "risk" else g.gen_S), g
@@ -189,7 +187,11 @@ def _prepare(values, d, rank):
             raise _Error(f"s: expected a sequence (one eigenvalue per mode), got {type(spec).__name__}")
         d = len(spec)
     d = clean_int("d", d, 1, 12)
-    return clean_values(values, d, SCALAR_NAMES, allow_array=False), d
+    out = clean_values(values, d, SCALAR_NAMES, allow_array=False)
+    for key in ("s", "w"):
+        if out[key] is None:
+            raise _Error(f"values[{key!r}]: expected a sequence of length d={d}, got None")
+    return out, d
 
 
 def _validate_point(kind_obj, values):

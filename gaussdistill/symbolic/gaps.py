@@ -31,7 +31,7 @@ import sympy as sp
 from ._functions import numeric_modules
 from ._spectral import Derivation
 from ._symbols import SCALAR_NAMES, model_symbols
-from ._values import MAX_DPS, clean_int, clean_values
+from ._values import MAX_DPS, clean_choice, clean_int, clean_values
 from .decomposition import _Error, check_mode_order
 from .derivation import _check_options, _kernels
 
@@ -81,8 +81,7 @@ class GapExpressions:
         Every value is converted to a number first (strings are never parsed) and must be
         finite and in its domain; ``dps`` (mpmath backend) is an integer in 1..1000.
         """
-        if backend not in ("numpy", "mpmath"):
-            raise _Error(f"backend={backend!r}; valid options: 'numpy', 'mpmath'")
+        clean_choice("backend", backend, ("numpy", "mpmath"))
         dps = clean_int("dps", dps, 1, MAX_DPS)
         args = list(self._S.scalars()) + list(self._S.s) + list(self._S.w)
         fn = sp.lambdify(args, [getattr(self, g) for g in GAP_NAMES],
@@ -96,7 +95,7 @@ class GapExpressions:
             missing = [nm for nm in required + ["s", "w"] if vals.get(nm) is None]
             if missing:
                 raise _Error("missing values for " + ", ".join(missing))
-            if vals.get("k") is not None and np.any(np.asarray(float(vals["k"])) < self.d):
+            if vals.get("k") is not None and np.any(np.asarray(vals["k"], dtype=float) < self.d):
                 raise _Error(f"k: the aligned model needs k >= d = {self.d}")
             if not self.full_rank:
                 check_mode_order(self._S, self._cache, vals, self.rank_r, (

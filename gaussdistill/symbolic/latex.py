@@ -394,8 +394,8 @@ def export_latex(decompositions, path, standalone: bool = True, derivation: bool
         if not isinstance(dec, AlignedDecomposition):
             raise GaussDistillError(f"decompositions[{i}]: expected an AlignedDecomposition "
                                     f"(from aligned_decomposition), got {type(dec).__name__}")
-    if not isinstance(path, (str, os.PathLike)):
-        raise GaussDistillError(f"path: expected a file path, got {type(path).__name__}")
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "" or Path(path).is_dir():
+        raise GaussDistillError(f"path={path!r:.60}: expected the path of a .tex file to write")
     path = Path(path)
     chunks = []
     for dec in decompositions:
@@ -405,10 +405,13 @@ def export_latex(decompositions, path, standalone: bool = True, derivation: bool
         if derivation and dec.steps:
             chunks.append(derivation_latex(dec))
     snippet = "\n".join(chunks) + "\n"
-    path.write_text(snippet)
     written = [path]
-    if standalone:
-        doc = path.with_name(path.stem + "_standalone.tex")
-        doc.write_text(_PREAMBLE + snippet + "\\end{document}\n")
-        written.append(doc)
+    try:
+        path.write_text(snippet)
+        if standalone:
+            doc = path.with_name(path.stem + "_standalone.tex")
+            doc.write_text(_PREAMBLE + snippet + "\\end{document}\n")
+            written.append(doc)
+    except OSError as exc:
+        raise GaussDistillError(f"path={str(path)!r}: cannot write ({exc.strerror})") from None
     return written

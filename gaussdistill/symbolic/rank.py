@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._values import as_number, clean_int
+from ._values import as_number, clean_choice, clean_int
 from .decomposition import _Error
 from .design import _objective, _prepare
 
@@ -184,22 +184,21 @@ def monte_carlo_rank(values, objective="risk", *, n=None, draws=200, seed=0, pri
     """
     import gaussdistill as gd
 
-    from ..vocabulary import KINDS
+    from ..vocabulary import DIRECTIONS, KINDS
     values, d = _prepare(values, None, None)
-    if objective not in ("risk",) + KINDS:
-        raise _Error(f"objective={objective!r}; valid options: 'risk', "
-                     + ", ".join(repr(x) for x in KINDS))
+    clean_choice("objective", objective, ("risk",) + KINDS)
+    clean_choice("direction", direction, DIRECTIONS)
     draws = clean_int("draws", draws, 2, 100_000)
     seed = clean_int("seed", seed, 0)
     price = as_number("price", price, allow_array=False)
     if n is None:  # values["n"] is already a validated integer-valued float
         n = int(values["n"]) if values.get("n") is not None else 2 * d + 2
-    n = clean_int("n", n, d)
+    n = clean_int("n", n, d, 100_000)
     missing = [nm for nm in ("k", "nu", "tau", "lambda_T", "lambda_S", "t_T", "t_S")
                if values.get(nm) is None]
     if missing:
         raise _Error("missing values for " + ", ".join(missing))
-    k = int(values["k"])
+    k = clean_int("k", int(values["k"]), 1, 10_000)
     if k < d:
         raise _Error(f"k: the aligned model needs k >= d = {d}")
     rng = np.random.default_rng(seed)
