@@ -54,8 +54,7 @@ from .design import (
 )
 from .gaps import GapExpressions, generalization_gaps
 from .general import GeneralDecomposition
-from .latex import (PaperLatexPrinter, derivation_latex, describe, export_latex, paper_latex,
-                    paper_str)
+from .latex import PaperLatexPrinter, derivation_latex, describe, export_latex, paper_latex, paper_str
 from .rank import RankChoice, RankEstimate, monte_carlo_rank, optimal_rank, oracle_optimal_rank
 from .relations import Relation
 
