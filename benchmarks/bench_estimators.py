@@ -56,7 +56,8 @@ def benchmarks():
              target="<= 3x", ok=ratio <= 3.0,
              extra=f"estimate {est.value:.3f} ± {est.stderr:.3f} (exact {exact:.3f}; k-NN bias in 20 dims)"),
         dict(name=f"Gaussian plug-in KL estimate (debiased, stderr), N=M={n}, dim={dim}", ours_s=t["gauss"],
-             baseline="np.cov of both samples (1 BLAS thread)", base_s=t["cov"], ratio=g_ratio, target="(info)", ok=True),
+             baseline="np.cov of both samples (1 BLAS thread)", base_s=t["cov"], ratio=g_ratio,
+             target="(info)", ok=True),
     ]
 
 

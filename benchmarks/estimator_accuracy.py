@@ -81,7 +81,8 @@ def main(argv=None):
     methods = [m for m in METHODS if m[0] in args.methods]
     rows = run(args.dims, args.sizes, args.reps, methods)
     print(f"{args.reps} repetitions per cell; error = estimate − exact K^W\n")
-    print("| method | dim | N | exact K^W | bias ± MC se | SD of estimates | mean stderr | |err| ≤ 2 stderr | max |z| | s/estimate |")
+    print("| method | dim | N | exact K^W | bias ± MC se | SD of estimates | mean stderr "
+          "| \\|err\\| ≤ 2 stderr | max \\|z\\| | s/estimate |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['method']} | {r['dim']} | {r['N']} | {r['exact']:.4f} | {r['bias']:+.4f} ± {r['bias_se']:.4f} | "

@@ -15,6 +15,8 @@ Validated on the linear-Gaussian model, where K_n is exact (``benchmarks/estimat
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..errors import GaussDistillError
 from .gaussian import gaussian_kl
 from .knn import knn_kl
@@ -22,7 +24,7 @@ from .result import KLEstimate
 
 __all__ = ["estimate_kl", "knn_kl", "gaussian_kl", "KLEstimate", "METHODS"]
 
-METHODS = {"knn": knn_kl, "gaussian": gaussian_kl}
+METHODS: dict[str, Callable[..., KLEstimate]] = {"knn": knn_kl, "gaussian": gaussian_kl}
 _OPTIONS = {"knn": ("k", "whiten", "batches", "workers"), "gaussian": ("debias",)}
 
 

@@ -20,7 +20,8 @@ def as_samples(name: str, value) -> np.ndarray:
     try:
         raw = np.asarray(value)
     except (TypeError, ValueError) as exc:  # ragged nested lists
-        raise GaussDistillError(f"{name} must be a numeric array of shape (N, dim); could not convert it ({exc})") from None
+        raise GaussDistillError(
+            f"{name} must be a numeric array of shape (N, dim); could not convert it ({exc})") from None
     if raw.dtype.kind not in "iuf":
         what = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes", "O": "objects"}.get(
             raw.dtype.kind, f"dtype {raw.dtype}")

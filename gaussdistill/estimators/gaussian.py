@@ -154,4 +154,5 @@ def _gaussian_kl(p: np.ndarray, q: np.ndarray, debias: bool) -> KLEstimate:
     return KLEstimate(value=value, stderr=float(math.sqrt(var)), method="gaussian", n_p=n, n_q=m,
                       dim=dim, k=None, stderr_method="delta method (+ second-order term at p = q)",
                       plugin=float(plugin),
-                      note=note + ("; Gaussian-sampling bias removed" if debias else "; uncorrected plug-in (biased upwards)"))
+                      note=note + ("; Gaussian-sampling bias removed" if debias
+                                   else "; uncorrected plug-in (biased upwards)"))

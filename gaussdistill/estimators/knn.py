@@ -120,7 +120,8 @@ def knn_kl(samples_p, samples_q, k: int = 1, *, whiten: bool = True, batches: in
     n, dim = p.shape
     m = q.shape[0]
     if n < k + 1:
-        raise GaussDistillError(f"samples_p has {n} rows; the k-NN estimator with k = {k} needs at least k + 1 = {k + 1}")
+        raise GaussDistillError(
+            f"samples_p has {n} rows; the k-NN estimator with k = {k} needs at least k + 1 = {k + 1}")
     if m < k:
         raise GaussDistillError(f"samples_q has {m} rows; the k-NN estimator with k = {k} needs at least k = {k}")
     if not isinstance(whiten, (bool, np.bool_)):

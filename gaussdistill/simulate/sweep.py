@@ -76,7 +76,8 @@ def expand_grid(grid, names) -> list[dict]:
                 raise GaussDistillError(f"grid[{key!r}] is empty; give at least one value")
         keys = list(grid)
         settings = [dict(zip(keys, combo)) for combo in itertools.product(*(list(grid[k]) for k in keys))]
-    elif isinstance(grid, Sequence) and not isinstance(grid, (str, bytes)) and all(isinstance(g, Mapping) for g in grid):
+    elif (isinstance(grid, Sequence) and not isinstance(grid, (str, bytes))
+          and all(isinstance(g, Mapping) for g in grid)):
         settings = [dict(g) for g in grid]
     else:
         raise GaussDistillError(

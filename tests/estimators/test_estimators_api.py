@@ -10,12 +10,12 @@ import math
 
 import numpy as np
 import pytest
-from oracles import dense_gauss_kl, z_for
 
 import gaussdistill as gd
 from gaussdistill.estimators import KLEstimate
 
 from conftest import flat_draws, lg_laws
+from oracles import dense_gauss_kl, z_for
 
 
 def _pair(n=300, dim=2, seed=0):

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from oracles import assert_mc_mean, dense_gauss_kl
 
 from gaussdistill.estimators import gaussian_kl
+
+from oracles import assert_mc_mean, dense_gauss_kl
 
 DIM = 3
 _rng = np.random.default_rng(5)

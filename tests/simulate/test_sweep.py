@@ -138,7 +138,8 @@ def test_dask_is_imported_only_when_asked_for():
             a: float = 0.0
             def replace(self, **kw): return dataclasses.replace(self, **kw)
             def run(self, replicates, seed):
-                return pd.DataFrame({"quantity": ["x"], "value": [np.random.default_rng(seed).random()], "stderr": [0.0]})
+                x = np.random.default_rng(seed).random()
+                return pd.DataFrame({"quantity": ["x"], "value": [x], "stderr": [0.0]})
         gd.sweep({"a": [1.0, 2.0]}, base=T(), replicates=3, seed=0)
         bad = sorted(m for m in sys.modules if m.split(".")[0] in ("dask", "distributed"))
         print(bad)
