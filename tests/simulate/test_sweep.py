@@ -165,3 +165,20 @@ def test_case_study_sweep_matches_direct_runs():
 def _case_study():
     rng = np.random.default_rng(0)
     return gd.CaseStudy(X=rng.standard_normal((3, 20)), W_star=rng.standard_normal((2, 3)), noise=0.5, rank=1)
+
+
+def _logistic():
+    return gd.LogisticSetting(k=3, d=3, n=60, rank=1, n_chains=16, n_steps=100, burn_in=50, n_test=500)
+
+
+def test_logistic_setting_sweep_matches_direct_runs():
+    base = _logistic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SweepWarning)
+        table = gd.sweep({"temperature": [1.0, 4.0], "rank": [1, 2]}, base=base, replicates=2, seed=5)
+    child = np.random.SeedSequence(5).spawn(4)[2]
+    direct = base.replace(temperature=4.0, rank=1).run(2, seed=child)
+    rows = table[table["setting"] == 2]
+    np.testing.assert_array_equal(rows["value"].to_numpy(), direct["value"].to_numpy())
+    with pytest.raises(gd.GaussDistillError, match="unknown grid parameter 'temp'"):
+        gd.sweep({"temp": [1.0]}, base=base, replicates=2)

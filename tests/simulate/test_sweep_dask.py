@@ -82,6 +82,15 @@ def test_local_cluster_case_study(cluster):
     pd.testing.assert_frame_equal(local, remote, check_exact=True)
 
 
+def test_local_cluster_logistic_setting(cluster):
+    _, client = cluster
+    base = gd.LogisticSetting(k=3, d=3, n=60, rank=1, n_chains=16, n_steps=100, burn_in=50, n_test=500)
+    grid = {"temperature": [1.0, 4.0], "rank": [1, 2]}
+    local = gd.sweep(grid, base=base, replicates=2, seed=0)
+    remote = gd.sweep(grid, base=base, replicates=2, seed=0, client=client)
+    pd.testing.assert_frame_equal(local, remote, check_exact=True)
+
+
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
     monkeypatch.setattr("gaussdistill.simulate.sweep.CONNECT_TIMEOUT", "1s")
     with pytest.raises(gd.GaussDistillError, match="client: could not connect"):
