@@ -79,8 +79,9 @@ def knn_kl(samples_p, samples_q, k: int = 1, *, whiten: bool = True, batches: in
     Whitening (``whiten=True``, default): both samples are first mapped by the affine map
     :math:`x \mapsto \hat L_q^{-1}(x - \hat\mu_q)`, :math:`\hat L_q\hat L_q^T = \hat\Sigma_q`
     (q's sample mean and covariance). KL is invariant under invertible affine maps, and the
-    estimate becomes affine invariant too; on the linear-Gaussian model this cut the bias
-    about fivefold in 5 dimensions and halved it in 10 (no gain in 20). When Σ̂_q is
+    estimate becomes affine invariant too; on the linear-Gaussian model (N = 2000, 10
+    repetitions) the bias went from 0.075 to 0.014 (±0.03) in 5 dimensions and from 0.44 to
+    0.22 in 10 (no gain in 20). When Σ̂_q is
     singular (M <= dim, or a direction with no spread) the raw coordinates are used and
     ``note`` says so. ``whiten=False`` is the estimator exactly as published.
 
@@ -89,7 +90,7 @@ def knn_kl(samples_p, samples_q, k: int = 1, *, whiten: bool = True, batches: in
     (p-block b, q-block b), and ``stderr = sd(block estimates) / sqrt(B)``, i.e. the
     spread at size N/B scaled by the 1/N variance law. This counts the fluctuation of
     both samples (the spread of the per-point terms alone misses the q-side part and
-    was 1.5–2.5× too small in our checks); contiguous blocks also make it the usual
+    was 1.2–2.3× too small in our checks); contiguous blocks also make it the usual
     batch-means estimate for autocorrelated (MCMC) draws. In high dimension the block
     searches are much cheaper than the full ones. With B < 2 the stderr is ``inf``.
 

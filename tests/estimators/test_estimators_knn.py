@@ -106,7 +106,7 @@ def _calibration(n, reps, seed):
 def test_stderr_is_calibrated_fast():
     # 40 repetitions: the SD of the estimates is known to ±11 % (1 sd); the reported stderr
     # must match it within a factor of 1.6 (the spread of the per-point terms alone, which
-    # misses the q-side fluctuation, is ~1.3-2.5x too small and is what this guards against).
+    # misses the q-side fluctuation, is ~1.2-2.3x too small and is what this guards against).
     values, errs, exact = _calibration(400, 40, 0)
     ratio = values.std(ddof=1) / np.sqrt(np.mean(errs**2))
     assert 1 / 1.6 < ratio < 1.6, ratio
