@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import re
 import sys
 import traceback
 import uuid
@@ -34,6 +35,8 @@ from ..errors import GaussDistillError, GaussDistillWarning
 
 #: Columns every sweep table starts with / ends with (besides the grid's parameters).
 SETTING_COLUMN, ERROR_COLUMN = "setting", "error"
+#: What a scheduler address looks like: ``protocol://host[:port]`` or ``host:port``.
+_ADDRESS = re.compile(r"^(?:[a-z][a-z0-9+.-]*://\S+|[\w.\-\[\]:]+:\d+)$", re.IGNORECASE)
 #: How long ``client="<address>"`` waits for the scheduler.
 CONNECT_TIMEOUT = "20s"
 
@@ -149,6 +152,10 @@ def _client(client):
     if isinstance(client, Client):
         return client, False
     if isinstance(client, str):
+        if not _ADDRESS.match(client.strip()):
+            raise GaussDistillError(
+                f"client={client!r} is not a dask scheduler address; pass an address such as "
+                "'tcp://10.0.0.5:8786' (or 'host:8786'), a dask.distributed.Client, or None (in-process)")
         try:
             return Client(client, set_as_default=False, timeout=CONNECT_TIMEOUT), True
         except Exception as exc:   # noqa: BLE001

@@ -116,6 +116,8 @@ class NeverRun(Toy):
     (dict(seed="0"), "seed"),
     (dict(client=3), "client must be None"),
     (dict(client=object()), "client must be None"),
+    (dict(client="threads"), "not a dask scheduler address"),
+    (dict(client=""), "not a dask scheduler address"),
     (dict(progress="yes"), "progress"),
     (dict(base=object()), "base must be a sweepable setting"),
 ])
