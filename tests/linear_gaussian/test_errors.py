@@ -1,16 +1,11 @@
 """Errors that help.
 
-One test per bad-input class for every public function and for the command line. Each
-asserts the exception type (``GaussDistillError``, a ``ValueError``), that the message names
-the offending argument, and (where there is one) what would be valid. The command line is
-run in a subprocess (``python -m gaussdistill``): it must exit non-zero, print the message on
-stderr and never a traceback.
+One test per bad-input class for every public function. Each asserts the exception type
+(``GaussDistillError``, a ``ValueError``), that the message names the offending argument, and
+(where there is one) what would be valid. The command line's errors are tested in
+tests/cli/test_cli_input_errors.py and tests/cli/test_cli_errors.py.
 """
 from __future__ import annotations
-
-import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -306,111 +301,3 @@ def test_divergence_overflow_raises_instead_of_nan():
 def test_example_problem_errors(kwargs, match):
     with pytest.raises(GaussDistillError, match=match):
         example_problem(**kwargs)
-
-
-# ----------------------------------------------------------------------------- command line
-def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "gaussdistill", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
-
-
-def _assert_cli_error(proc, pattern):
-    import re
-
-    assert proc.returncode != 0, proc.stdout
-    assert "Traceback" not in proc.stderr, proc.stderr
-    assert re.search(pattern, proc.stderr), proc.stderr
-    assert proc.stdout == ""
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    rng = np.random.default_rng(0)
-    X, Y = rng.standard_normal((3, 8)), rng.standard_normal((2, 8))
-    out = {}
-
-    def put(name, text):
-        path = root / name
-        path.write_text(text)
-        out[name] = str(path)
-
-    put("malformed.json", "{not json")
-    put("list.json", json.dumps([1, 2, 3]))
-    put("noY.json", json.dumps({"X": X.tolist()}))
-    put("ragged.json", json.dumps({"X": [[1, 2, 3], [4, 5]], "Y": [[1, 2, 3]]}))
-    put("nan.json", '{"X": [[NaN, 1, 2], [3, 4, 5]], "Y": [[1, 2, 3]]}')
-    put("shape.json", json.dumps({"X": X.tolist(), "Y": Y[:, :5].tolist()}))
-    put("ndim.json", json.dumps({"X": [1, 2, 3], "Y": [[1, 2, 3]]}))
-    put("text.npz", "this is not a zip archive")
-    put("wide.json", json.dumps({"X": rng.standard_normal((5, 3)).tolist(), "Y": Y[:, :3].tolist()}))
-    np.savez(root / "noY.npz", X=X)
-    out["noY.npz"] = str(root / "noY.npz")
-    np.savez(root / "object.npz", X=np.array([[1, "a"]], dtype=object), Y=np.ones((1, 2)))
-    out["object.npz"] = str(root / "object.npz")
-    out["missing"] = str(root / "does_not_exist.npz")
-    return out
-
-
-@pytest.mark.parametrize("name,pattern", [
-    ("missing", r"gaussdistill: error: input file '.*does_not_exist\.npz' does not exist"),
-    ("malformed.json", r"input file '.*malformed\.json' is not a valid \.npz or JSON file"),
-    ("list.json", r"must hold a JSON object with keys 'X' and 'Y'"),
-    ("noY.json", r"lacks Y: it needs arrays 'X' \(d×n, columns are samples\) and 'Y' \(k×n\)"),
-    ("noY.npz", r"lacks Y"),
-    ("ragged.json", r"X must be a real numeric matrix"),
-    ("nan.json", r"X contains NaN entries; all entries must be finite"),
-    ("shape.json", r"Y has shape \(2, 5\), expected \(any, 8\)"),
-    ("ndim.json", r"X must be a 2-D matrix"),
-    ("text.npz", r"is not a valid \.npz archive \(not a zip file\)"),
-    ("object.npz", r"is not a valid \.npz or JSON file"),
-])
-def test_cli_evaluate_malformed_input(files, name, pattern):
-    _assert_cli_error(_cli("evaluate", files[name]), pattern)
-
-
-def test_cli_evaluate_singular_design_with_zero_ridge(files):
-    _assert_cli_error(_cli("evaluate", files["wide.json"], "--teacher-lam", "0"),
-                      r"--teacher-lam=0 but X X\^T is singular \(rank 3 < d = 5")
-
-
-@pytest.mark.parametrize("args,pattern", [
-    (["--rank", "99"], r"--rank must be an integer in \[0, 6\]"),
-    (["--noise", "0"], r"--noise must be > 0; got 0\.0"),
-    (["--noise", "nan"], r"--noise must be finite; got nan"),
-    (["--soft-noise", "-1"], r"--soft-noise must be > 0"),
-    (["--teacher-lam", "-2"], r"--teacher-lam must be >= 0; got -2\.0"),
-    (["--student-temperature", "-1"], r"--student-temperature must be >= 0"),
-    (["--precision", "5"], r"precision must be an integer >= 16"),
-    (["--kind", "kl"], r"argument --kind: invalid choice: 'kl' \(choose from 'predictive', 'convexity', 'weight'\)"),
-    (["--direction", "s||t"], r"argument --direction: invalid choice"),
-    (["--k", "0"], r"argument --k: expected a positive integer, got 0"),
-    (["--seed", "-3"], r"argument --seed: expected an integer >= 0, got -3"),
-    (["--noise", "abc"], r"argument --noise: invalid float value: 'abc'"),
-])
-def test_cli_example_bad_options(args, pattern):
-    _assert_cli_error(_cli("example", "--n", "20", *args), pattern)
-
-
-def test_cli_good_call_succeeds_for_contrast(files, tmp_path):
-    path = tmp_path / "ok.json"
-    rng = np.random.default_rng(0)
-    path.write_text(json.dumps({"X": rng.standard_normal((3, 8)).tolist(), "Y": rng.standard_normal((2, 8)).tolist()}))
-    proc = _cli("evaluate", str(path), "--rank", "1", "--json")
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["divergences"]
-
-
-def test_cli_json_output_is_strict_json_even_when_infinite():
-    """RFC 8259 has no Infinity: an infinite divergence is written as the string "inf"."""
-    def strict(text):
-        def refuse(name):
-            raise ValueError(f"non-standard JSON constant {name}")
-        return json.loads(text, parse_constant=refuse)
-
-    for extra in ([], ["--precision", "20"]):
-        proc = _cli("example", "--n", "20", "--student-temperature", "0", "--kind", "weight", "--json", *extra)
-        assert proc.returncode == 0, proc.stderr
-        rows = strict(proc.stdout)["divergences"]
-        assert [r["total"] for r in rows] == ["inf", "inf"]
-        assert all("deterministic" in r["reason"] for r in rows)
