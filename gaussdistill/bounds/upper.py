@@ -82,7 +82,8 @@ def subgaussian_bound(divergence_value, sigma2, gen_teacher, *, side: str = "upp
         value = 0.0
         details["lambda"] = math.inf
     else:
-        lam = math.sqrt(2.0 * K / s2)
+        # σ² = 0 (a constant gap, e.g. a variance below float64's range): λ* = +inf, value -> 0.
+        lam = math.sqrt(2.0 * K / s2) if s2 > 0.0 else math.inf
         if lam_range is not None:
             lo, hi = C.domain_of(None, lam_range, "lam_range")
             cap = hi if side == "upper" else -lo
@@ -92,7 +93,7 @@ def subgaussian_bound(divergence_value, sigma2, gen_teacher, *, side: str = "upp
                 details["clipped"] = True
                 details["lambda_unclipped"] = lam
                 lam = cap
-        value = K / lam + s2 * lam / 2.0
+        value = 0.0 if math.isinf(lam) else K / lam + s2 * lam / 2.0
         details["lambda"] = lam
     sign = _side_sign(side)
     return BoundResult(1, "subgaussian", side, divergence, gT + sign * value,

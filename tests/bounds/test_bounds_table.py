@@ -3,24 +3,10 @@ exact example (a tilted discrete law, where gen_S and K are known in closed form
 
 import numpy as np
 import pytest
-from scipy.special import logsumexp
 
 import gaussdistill as gd
 from gaussdistill import bounds as B
-
-
-class DiscreteCGF:
-    def __init__(self, g, p):
-        self.g, self.p = np.asarray(g, float), np.asarray(p, float)
-        self.mean = float(self.p @ self.g)
-
-    def __call__(self, lam):
-        return logsumexp(np.multiply.outer(np.asarray(lam, float), self.g - self.mean), b=self.p, axis=-1)
-
-    def tilt(self, lam):
-        w = self.p * np.exp(lam * (self.g - self.g.max()))
-        q = w / w.sum()
-        return float(np.sum(q * np.log(q / self.p))), float(q @ self.g)
+from oracles.discrete import DiscreteCGF
 
 
 PSI = DiscreteCGF([0.0, 1.0, 3.0, -2.0], [0.4, 0.3, 0.2, 0.1])

@@ -12,24 +12,7 @@ import pytest
 from scipy.special import logsumexp
 
 from gaussdistill import bounds as B
-
-
-class DiscreteCGF:
-    """Stable centred CGF of a discrete variable (values g, probabilities p)."""
-
-    def __init__(self, g, p):
-        self.g, self.p = np.asarray(g, float), np.asarray(p, float)
-        self.mean = float(self.p @ self.g)
-
-    def __call__(self, lam):
-        lam = np.asarray(lam, float)
-        return logsumexp(np.multiply.outer(lam, self.g - self.mean), b=self.p, axis=-1)
-
-    def tilt(self, lam):
-        """The law Q ∝ p e^{λg}, its KL(Q‖P) and E_Q g."""
-        w = self.p * np.exp(lam * (self.g - self.g.max()))
-        q = w / w.sum()
-        return float(np.sum(q * np.log(q / self.p))), float(q @ self.g)
+from oracles.discrete import DiscreteCGF
 
 
 DISCRETE = DiscreteCGF([0.0, 1.0, 3.0, -2.0], [0.4, 0.3, 0.2, 0.1])
