@@ -27,8 +27,8 @@ import time
 import numpy as np
 
 import gaussdistill as gd
-from gaussdistill.simulate import draw_samples
-from gaussdistill.simulate.pipeline import draw_chunk
+from gaussdistill.simulation import draw_samples
+from gaussdistill.simulation.pipeline import draw_chunk
 
 
 def interleaved(ours, base, repeat=5):

@@ -45,9 +45,9 @@ _LAZY = {
     "report": (".report", None),
     "plotting": (".report.plots", None),
     "CaseStudy": (".linear_gaussian.case_study", "CaseStudy"),
-    "simulate": (".simulate", "simulate"),
-    "simulate_pipeline": (".simulate", "simulate_pipeline"),
-    "sweep": (".simulate.sweep", "sweep"),
+    "simulate": (".simulation", "simulate"),
+    "simulate_pipeline": (".simulation", "simulate_pipeline"),
+    "sweep": (".simulation.sweep", "sweep"),
     "estimate_kl": (".estimators", "estimate_kl"),
     "LogisticSetting": (".logistic", "LogisticSetting"),
 }

@@ -82,7 +82,7 @@ def write_table(table, path, flag="--out"):
 
 def run(args, out) -> int:
     from ..report.tables import records
-    from ..simulate import simulate
+    from ..simulation import simulate
 
     progress = {"auto": None, "always": True, "never": False}[args.progress]
     setting = _setting(args)

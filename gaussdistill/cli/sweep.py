@@ -73,7 +73,7 @@ def run(args, out) -> int:
     from ..report import sweeps
     from ..report.setting import apply_overrides
     from ..report.writer import folder_files, resolve_setting, save_figure, staged_folder
-    from ..simulate.sweep import expand_grid, parameter_names
+    from ..simulation.sweep import expand_grid, parameter_names
 
     progress = {"auto": None, "always": True, "never": False}[args.progress]
     setting = apply_overrides(resolve_setting(args.setting), args.set)

@@ -369,7 +369,7 @@ class CaseStudy:
         if all(key in exact for key in need):
             values, mixed = exact, False
         else:
-            from ..simulate import simulate_pipeline
+            from ..simulation import simulate_pipeline
             sim = simulate_pipeline(self, replicates=replicates, seed=seed)
             values = dict(sim.estimated_ingredients())
             values.update(exact)
@@ -382,7 +382,7 @@ class CaseStudy:
         """What a sweep records for this setting: a long DataFrame (quantity, value, stderr, exact, ...)
         with the simulation's estimates and one row per bound (from estimated and from exact
         ingredients), see :func:`gaussdistill.simulate_pipeline`."""
-        from ..simulate import simulate_pipeline
+        from ..simulation import simulate_pipeline
         return simulate_pipeline(self, replicates=replicates, seed=seed).long_table()
 
 

@@ -8,7 +8,7 @@ this module only estimates the ingredients from :meth:`LogisticSetting.simulate`
   (``kn_method`` "gaussian" or "knn"), averaged over replicates; a negative k-NN estimate is
   raised to 0 (K_n ≥ 0). A Monte Carlo estimate, marked so.
 * ψ: the empirical CGF of the teacher gaps over all (replicate, chain) pairs,
-  :class:`gaussdistill.simulate.cgf.EmpiricalCGF`, on the λ-range where it keeps an effective
+  :class:`gaussdistill.simulation.cgf.EmpiricalCGF`, on the λ-range where it keeps an effective
   sample size (its ``domain``). Marked ``cgf_exact: assumed`` (it is an estimate).
 * σ² (Theorem 1, loss clipped to [0, M]): :func:`gaussdistill.bounds.stability_sigma2`
   (β, M, n) = n(2β + M/n)²/4. β is the user's (``beta=...``, status "assumed": a uniform
@@ -77,7 +77,7 @@ class _Pooled:
 def _ingredients(p: _Pooled, loss: str, kn_method: str, n: int, M: float, beta, beta_note: str):
     """(BoundIngredients, gen_S, scalars) for one loss and one K_n estimator."""
     from .. import bounds as B
-    from ..simulate.cgf import EmpiricalCGF
+    from ..simulation.cgf import EmpiricalCGF
 
     gT = float(p.gap[(loss, "T")].mean())
     gS = float(p.gap[(loss, "S")].mean())

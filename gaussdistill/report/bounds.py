@@ -33,7 +33,7 @@ def bounds_table(setting: Setting, *, n=None, progress=None):
 
     Replicates and seed are the setting's; the rows and columns are the simulator's.
     """
-    from ..simulate import simulate
+    from ..simulation import simulate
 
     cs = setting.case_study(**({} if n is None else {"n": n}))
     return simulate(cs, replicates=setting.replicates, seed=setting.seed, progress=progress)

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import gaussdistill as gd
-from gaussdistill.simulate.sweep import SweepWarning
+from gaussdistill.simulation.sweep import SweepWarning
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,8 +14,8 @@ from scipy.stats import norm
 
 import gaussdistill as gd
 from gaussdistill.errors import GaussDistillError
-from gaussdistill.simulate import draw_samples, simulate_pipeline
-from gaussdistill.simulate.pipeline import draw_chunk
+from gaussdistill.simulation import draw_samples, simulate_pipeline
+from gaussdistill.simulation.pipeline import draw_chunk
 
 
 def z99(m):
@@ -177,7 +177,7 @@ def test_bit_identical_for_a_seed(monkeypatch):
     for key in a:
         assert np.array_equal(a[key], b[key]), key
     assert not np.array_equal(a["gen_S"], c["gen_S"])
-    import gaussdistill.simulate as sim
+    import gaussdistill.simulation as sim
     monkeypatch.setattr(sim, "CHUNK_FLOATS", 500)                 # many chunks
     d1, d2 = draw_samples(cs, 301, seed=7), draw_samples(cs, 301, seed=7)
     assert sim.chunk_size(cs, 301) < 301

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import gaussdistill as gd
-from gaussdistill.simulate.sweep import SweepWarning
+from gaussdistill.simulation.sweep import SweepWarning
 
 distributed = pytest.importorskip("distributed")
 cloudpickle = pytest.importorskip("cloudpickle")
@@ -92,6 +92,6 @@ def test_local_cluster_logistic_setting(cluster):
 
 
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr("gaussdistill.simulate.sweep.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("gaussdistill.simulation.sweep.CONNECT_TIMEOUT", "1s")
     with pytest.raises(gd.GaussDistillError, match="client: could not connect"):
         gd.sweep({"size": [4]}, base=Blas(), replicates=2, client="tcp://127.0.0.1:1")

@@ -17,7 +17,7 @@ from scipy.stats import norm
 
 import gaussdistill as gd
 from gaussdistill.linear_gaussian.case_moments import kl_modes, kl_modes_linear
-from gaussdistill.simulate.pipeline import GRAM_COND, _truncate, draw_chunk
+from gaussdistill.simulation.pipeline import GRAM_COND, _truncate, draw_chunk
 
 from oracles import mp_matrix
 
@@ -133,7 +133,7 @@ def test_random_design_with_fewer_samples_than_dimensions():
 
 @pytest.mark.parametrize("kw", [dict(design="fixed", rank=2, student="sampled", draws=2), dict(rank=1)])
 def test_values_do_not_depend_on_the_block_size(monkeypatch, kw):
-    import gaussdistill.simulate.pipeline as pipeline
+    import gaussdistill.simulation.pipeline as pipeline
     cs = _case(**kw)
     ref = draw_chunk(cs, np.random.default_rng(4), 301)
     monkeypatch.setattr(pipeline, "BLOCK_FLOATS", 1)         # blocks of 8 replicates

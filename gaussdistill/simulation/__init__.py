@@ -17,7 +17,7 @@ import math
 import numbers
 import sys
 from dataclasses import dataclass, field
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -268,15 +268,3 @@ def simulate(case_study, replicates: int = 1000, seed=0, progress=None):
 
 
 __all__ = ["simulate", "simulate_pipeline", "SimulationResult", "EmpiricalCGF", "draw_samples", "chunk_size"]
-
-
-class _CallableModule(ModuleType):
-    """``gaussdistill.simulate`` is both this package and the function :func:`simulate`: importing
-    the package (or ``gaussdistill.simulate.sweep``) binds the *module* to the attribute
-    ``gaussdistill.simulate``, so the module itself forwards calls to the function."""
-
-    def __call__(self, *args, **kwargs):
-        return simulate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
