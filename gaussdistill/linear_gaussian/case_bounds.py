@@ -7,6 +7,8 @@ curvature assumption is checked per design (docs/mathematics.md §4.4).
 """
 from __future__ import annotations
 
+import math
+
 from typing import TYPE_CHECKING
 
 from .case_moments import KINDS
@@ -24,7 +26,7 @@ def bound_ingredients_for(cs: CaseStudy, values: dict, etas=()):
     ``values`` keys: gen_T, K_weight, K_predictive, K_convexity, psi, psi_Y (optional), kappa,
     rho2, first_order, and ``estimated`` (a set of the keys that are Monte Carlo estimates).
     """
-    from ..bounds import Assumption, BoundIngredients, subgaussian_proxy
+    from ..bounds import Assumption, BoundIngredients, SubGaussianProxy, subgaussian_proxy
     est = set(values.get("estimated", ()))
     psi, psi_y = values.get("psi"), values.get("psi_Y")
     divs = {kd: values[f"K_{kd}"] for kd in KINDS if f"K_{kd}" in values}
@@ -52,6 +54,10 @@ def bound_ingredients_for(cs: CaseStudy, values: dict, etas=()):
         if f is None:
             return None
         lo, hi = f.domain
+        if lo == hi == 0.0:   # too few replicates: no λ where the empirical CGF can be trusted
+            return SubGaussianProxy(math.inf, (0.0, 0.0), False, math.nan,
+                                    "the empirical CGF has no λ ≠ 0 with an effective sample size of at least 10: "
+                                    "too few replicates to check sub-Gaussianity")
         return subgaussian_proxy(f, (max(lo / 2, -1e6), min(hi / 2, 1e6)), grid=PROXY_GRID)
 
     upper = {kd: True for kd in divs} if (cs.student == "sampled" and not cs.linear_student) else {}

@@ -197,7 +197,12 @@ def _estimates_table(cs, samples):
             continue
         finite = np.isfinite(x).all()
         mean = float(np.mean(x)) if finite else math.inf
-        se = float(np.std(x, ddof=1) / math.sqrt(x.size)) if finite else math.nan
+        if not finite:
+            se = math.nan
+        elif x.size < 2:   # one draw (e.g. one replicate pair for I_SKL): no spread to estimate
+            se = math.inf
+        else:
+            se = float(np.std(x, ddof=1) / math.sqrt(x.size))
         ex = exact.get(q, math.nan)
         z = math.nan
         if math.isfinite(ex) and finite:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -255,3 +257,20 @@ def test_simulate_table_columns_and_flags():
     pred = tr[tr["divergence"].isin(["predictive", "convexity"]) & (tr["form"] != "sharpness")]
     assert len(pred) and (~pred["valid"]).all() and pred["failed_assumptions"].str.contains("predictive_form").all()
     assert tr[(tr["divergence"] == "weight")]["valid"].any()
+
+
+@pytest.mark.parametrize("replicates", [2, 3, 9])
+def test_few_replicates_give_a_table_not_an_error(replicates):
+    """Below 10 replicates the empirical CGF has no trusted λ: its rows are invalid with a
+    reason (or vacuous), every other row is still evaluated, and no numpy warning leaks."""
+    cs = _case()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = gd.simulate(cs, replicates=replicates, seed=1)
+        long = cs.run(replicates, 1)
+    est = table[table["ingredients"] == "estimated"]
+    sub = est[(est["form"] == "subgaussian")]
+    assert len(sub) and not sub["valid"].any()
+    assert sub["failed_assumptions"].str.contains("subgaussian").all()
+    assert table.loc[table["ingredients"] == "exact", "valid"].any()
+    assert not long["value"].isna().all()
