@@ -79,7 +79,7 @@ def run(args, out) -> int:
             continue
         out.write(symbolic.describe(dec, pretty=args.pretty) + "\n")
         if args.concrete:
-            out.write(f"written out for d = {dec.d}:\n")
+            out.write(f"written out for d = {args.d}:\n")
             for part in ("variance", "bias", "rank", "total"):
                 out.write(f"{part} = {symbolic.paper_str(getattr(dec, part))}\n")
         out.write("\n")
