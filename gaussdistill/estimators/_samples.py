@@ -1,6 +1,7 @@
 """Validation of sample arrays and options for the KL estimators (done once, here)."""
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -41,20 +42,51 @@ def as_samples(name: str, value) -> np.ndarray:
 
 
 def as_pair(samples_p, samples_q) -> tuple[np.ndarray, np.ndarray]:
-    """Both sample arrays, checked to share their dimension."""
+    """Both sample arrays, checked to share their dimension, scaled by one common power of 2.
+
+    KL is invariant under a common rescaling, and a power of 2 is exact in floating point:
+    the largest |entry| of the pair is brought into [0.5, 1), so squared distances and
+    covariances neither overflow (samples at 1e200) nor underflow (samples at 1e-200).
+    """
     p = as_samples("samples_p", samples_p)
     q = as_samples("samples_q", samples_q)
     if p.shape[1] != q.shape[1]:
         raise GaussDistillError(
             f"samples_q has dimension {q.shape[1]} but samples_p has dimension {p.shape[1]}; "
             "both must be arrays of shape (N, dim) with the same dim")
+    top = max(float(np.max(np.abs(p))), float(np.max(np.abs(q))))
+    if top > 0:
+        shift = -math.frexp(top)[1]
+        if shift:
+            p, q = np.ldexp(p, shift), np.ldexp(q, shift)
     return p, q
 
 
-def as_count(name: str, value, minimum: int = 1) -> int:
-    """An integer >= ``minimum`` (booleans and floats are rejected)."""
+def affine_rank(x: np.ndarray) -> tuple[int, np.ndarray]:
+    """Rank of the centred rows of ``x`` (dimension of their affine hull) and the R of their QR.
+
+    ``R`` (dim × dim, upper triangular, positive diagonal where nonzero) satisfies
+    RᵀR = (x − x̄)ᵀ(x − x̄) without forming that product, so Rᵀ/√(N − 1) is an accurate
+    Cholesky factor of the sample covariance even when its condition number is ~1e20. The
+    rank uses numpy's ``matrix_rank`` tolerance on the singular values of the centred data
+    (σ ≤ σ_max · max(N, dim) · eps counts as 0): only exact degeneracy, up to rounding.
+    """
+    centred = x - x.mean(axis=0)
+    if x.shape[0] < x.shape[1]:
+        centred = np.vstack([centred, np.zeros((x.shape[1] - x.shape[0], x.shape[1]))])
+    r = np.linalg.qr(centred, mode="r")
+    r = r * np.where(np.diag(r) < 0, -1.0, 1.0)[:, None]
+    sv = np.linalg.svd(r, compute_uv=False)
+    tol = sv[0] * max(x.shape) * np.finfo(float).eps if sv.size else 0.0
+    return int(np.sum(sv > tol)) if sv[0] > 0 else 0, r
+
+
+def as_count(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
+    """An integer in [``minimum``, ``maximum``] (booleans and floats are rejected)."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
         raise GaussDistillError(f"{name} must be an integer >= {minimum}; got {type(value).__name__} {value!r}")
     if value < minimum:
         raise GaussDistillError(f"{name} must be an integer >= {minimum}; got {value}")
+    if maximum is not None and value > maximum:
+        raise GaussDistillError(f"{name} must be an integer <= {maximum}; got {value}")
     return int(value)

@@ -6,18 +6,24 @@ r"""Gaussian plug-in estimator of KL(p ‖ q): fit a mean and a covariance to ea
 
 :math:`\hat T = \operatorname{tr}(\hat\Sigma_q^{-1}\hat\Sigma_p)`,
 :math:`\hat m = \hat\delta^T\hat\Sigma_q^{-1}\hat\delta`, :math:`\hat\delta = \hat\mu_p - \hat\mu_q`,
-evaluated by the package's own matrix-normal KL (one row, :math:`\mathcal{MN}(\hat\mu^T, 1, \hat\Sigma)`).
+evaluated from Cholesky factors :math:`\hat L` of the fitted covariances taken from the QR
+decomposition of the centred data (:math:`\ln\det\hat\Sigma = 2\sum_i \ln \hat L_{ii}`), never
+from a formed :math:`\hat\Sigma`: it equals the package's matrix-normal KL of the fitted laws
+(one row, :math:`\mathcal{MN}(\hat\mu^T, 1, \hat\Sigma)`) and stays accurate at condition numbers
+of :math:`\hat\Sigma` of 1e18 and beyond. Exactly degenerate samples (centred data of rank < dim)
+go through :func:`gaussdistill.kl_matrix_normal`, whose support rule gives ``inf`` (with the
+reason) when the fitted laws have different supports.
 """
 from __future__ import annotations
 
 import math
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
+from scipy.linalg import solve_triangular
 from scipy.special import digamma
 
 from ..errors import GaussDistillError
-from ._samples import as_pair
+from ._samples import affine_rank, as_pair
 from ._threads import single_blas_thread
 from .result import KLEstimate
 
@@ -29,20 +35,14 @@ def _mean_cov(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mu, 0.5 * (cov + cov.T), centred
 
 
-#: Relative eigenvalue cutoff below which a sample covariance counts as singular (SciPy's rule).
-RANK_RTOL = 1e6 * np.finfo(float).eps
+def _factor(x: np.ndarray) -> tuple[int, np.ndarray]:
+    """(rank of the centred rows, lower Cholesky factor L of the sample covariance, L Lᵀ = Σ̂).
 
-
-def _chol(name: str, cov: np.ndarray) -> np.ndarray:
-    eig = np.linalg.eigvalsh(cov)
-    try:
-        if not eig[0] > RANK_RTOL * eig[-1]:
-            raise LinAlgError
-        return cholesky(cov, lower=True)
-    except LinAlgError:
-        raise GaussDistillError(
-            f"{name} has a singular sample covariance (some direction has no spread, or fewer "
-            "independent rows than dim + 1); the Gaussian plug-in needs a full-rank covariance") from None
+    L comes from the QR decomposition of the centred data (:func:`affine_rank`), not from
+    Σ̂ itself, so it keeps its digits for condition numbers of Σ̂ far beyond 1e12.
+    """
+    rank, r = affine_rank(x)
+    return rank, r.T / math.sqrt(x.shape[0] - 1)
 
 
 def _logdet_offset(dof: int, dim: int) -> float:
@@ -56,7 +56,7 @@ def gaussian_kl(samples_p, samples_q, *, debias: bool = True) -> KLEstimate:
 
     Fits :math:`\hat\mu, \hat\Sigma` (sample mean, covariance with N − 1) to each sample and
     evaluates :math:`\mathrm{KL}(\mathcal N(\hat\mu_p,\hat\Sigma_p)\|\mathcal N(\hat\mu_q,\hat\Sigma_q))`
-    with :func:`gaussdistill.kl_matrix_normal` (``plugin`` in the result). It estimates the KL
+    (``plugin`` in the result; module docstring for how). It estimates the KL
     of the Gaussian laws with p's and q's means and covariances: exact in the limit for
     Gaussian p and q, a different quantity otherwise.
 
@@ -124,19 +124,31 @@ def _gaussian_kl(p: np.ndarray, q: np.ndarray, debias: bool) -> KLEstimate:
     m = q.shape[0]
     mu_p, cov_p, cp = _mean_cov(p)
     mu_q, cov_q, cq = _mean_cov(q)
-    chol_p = _chol("samples_p", cov_p)
-    chol_q = _chol("samples_q", cov_q)
-    plugin = kl_matrix_normal(MatrixNormal(mu_p[None, :], cov_p), MatrixNormal(mu_q[None, :], cov_q))
+    rank_p, chol_p = _factor(p)
+    rank_q, chol_q = _factor(q)
     note = "delta-method stderr; Gaussian fit of the samples"
-    if not math.isfinite(float(plugin)):
-        reason = getattr(plugin, "reason", "") or "the fitted laws have different supports"
-        return KLEstimate(math.inf, math.inf, "gaussian", n, m, dim, None, "none", math.inf, reason)
+    if rank_p < dim or rank_q < dim:
+        # Exactly degenerate data: the fitted laws' supports decide (the package's rank rule).
+        plugin = kl_matrix_normal(MatrixNormal(mu_p[None, :], cov_p), MatrixNormal(mu_q[None, :], cov_q))
+        if not math.isfinite(float(plugin)):
+            reason = getattr(plugin, "reason", "") or "the fitted laws have different supports"
+            return KLEstimate(math.inf, math.inf, "gaussian", n, m, dim, None, "none", math.inf,
+                              f"KL(p || q) = +inf: {reason}")
+        name = "samples_p" if rank_p < dim else "samples_q"
+        raise GaussDistillError(
+            f"{name} has a singular sample covariance (rank {min(rank_p, rank_q)} < dim = {dim}: some direction "
+            "has no spread, or fewer independent rows than dim + 1) and the fitted laws share that support; "
+            "the Gaussian plug-in needs full-rank covariances: project both samples onto their common subspace")
     delta = mu_p - mu_q
     g = solve_triangular(chol_q, chol_p, lower=True)          # L_q^{-1} L_p
     trace = float(np.sum(g * g))                              # tr(Σ_q^{-1} Σ_p)
     dt = solve_triangular(chol_q, delta, lower=True)          # L_q^{-1} δ
     mahal = float(dt @ dt)
-    value = float(plugin)
+    # The plug-in from the data's own factors (ln det Σ̂ = 2 Σ ln diag L). It equals
+    # kl_matrix_normal of the fitted laws (tested), which factors the *formed* Σ̂ and so
+    # loses the small variances once cond(Σ̂) ≳ 1e15; these factors keep them.
+    logdet = 2.0 * (np.sum(np.log(np.diag(chol_q))) - np.sum(np.log(np.diag(chol_p))))
+    plugin = value = 0.5 * (trace + mahal - dim + float(logdet))
     if debias:
         c = (m - dim - 2) / (m - 1)
         value += 0.5 * ((c - 1.0) * (trace + mahal) - c * trace / n - dim / m

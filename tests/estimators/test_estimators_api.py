@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -108,9 +109,49 @@ def test_bad_input_names_the_argument(kwargs, name):
         gd.estimate_kl(**args)
 
 
-def test_gaussian_singular_sample_covariance_is_an_error():
+def test_gaussian_singular_sample_covariance():
+    # p on a plane, q with a density in 3-D: the fitted laws have different supports, so
+    # KL(p || q) = +inf with a reason (as the docstring says); both on the same plane: an error.
     rng = np.random.default_rng(2)
     p = rng.standard_normal((100, 3))
     p[:, 2] = p[:, 0] + p[:, 1]                        # rank 2 in 3 dimensions
-    with pytest.raises(gd.GaussDistillError, match="samples_p.*singular"):
-        gd.estimate_kl(p, rng.standard_normal((100, 3)), method="gaussian")
+    q = rng.standard_normal((100, 3))
+    for method in ("gaussian", "knn"):
+        for a, b in ((p, q), (q, p)):
+            est = gd.estimate_kl(a, b, method=method)
+            assert est.value == math.inf and est.stderr == math.inf and "inf" in est.note, (method, est)
+    q[:, 2] = q[:, 0] + q[:, 1]
+    for method in ("gaussian", "knn"):
+        with pytest.raises(gd.GaussDistillError, match="samples_p.*(singular|subspace)"):
+            gd.estimate_kl(p, q, method=method)
+
+
+@pytest.mark.parametrize("method", ["knn", "gaussian"])
+@pytest.mark.parametrize("scale", [1e-300, 1e-200, 1e-150, 1e150, 1e200, 1e300])
+def test_a_common_scale_does_not_change_the_estimate(method, scale):
+    # KL is scale invariant; samples at 1e±200 used to overflow (RuntimeWarning) or
+    # underflow (squared distances 0: "repeated rows" / "singular covariance").
+    p, q = _pair(n=200)
+    ref = gd.estimate_kl(p, q, method=method)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = gd.estimate_kl(scale * p, scale * q, method=method)
+    assert est.value == pytest.approx(ref.value, rel=1e-12)
+    assert est.stderr == pytest.approx(ref.stderr, rel=1e-12)
+
+
+@pytest.mark.parametrize("cond", [1e12, 1e18])
+def test_gaussian_plugin_at_huge_condition_numbers(cond):
+    # p = N(0, R diag(1, 1, 1/c) Rᵀ), q = N(0, R diag(2, 1, 3/c) Rᵀ): KL = ½(1/2 + 1 + 1/3 − 3 + ln 6)
+    # for every c. The plug-in used to refuse c = 1e12 ("singular") and lose the small
+    # variance at 1e18 (0.09 instead of 0.31) through a formed covariance.
+    rng = np.random.default_rng(11)
+    rot = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    n = 4000
+    p = (rng.standard_normal((n, 3)) * np.sqrt([1, 1, 1 / cond])) @ rot.T
+    q = (rng.standard_normal((n, 3)) * np.sqrt([2, 1, 3 / cond])) @ rot.T
+    exact = 0.5 * (0.5 + 1 + 1 / 3 - 3 + math.log(6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = gd.estimate_kl(p, q, method="gaussian")
+    assert abs(est.value - exact) < 4 * est.stderr, (est.value, exact, est.stderr)

@@ -77,11 +77,18 @@ def test_duplicates_follow_the_documented_rule():
 
 def test_singular_q_covariance_falls_back_to_raw_coordinates():
     rng = np.random.default_rng(7)
-    p, q = rng.standard_normal((50, 3)), rng.standard_normal((50, 3))
-    q[:, 2] = 0.0
+    p, q = rng.standard_normal((50, 3)), rng.standard_normal((3, 3))   # M <= dim: Σ̂_q singular
     est = knn_kl(p, q)
     assert "not whitened" in est.note
     assert est.value == knn_kl(p, q, whiten=False).value
+
+
+def test_workers_out_of_range_is_an_error():
+    rng = np.random.default_rng(9)
+    p, q = rng.standard_normal((30, 2)), rng.standard_normal((30, 2))
+    for bad in (10**30, 2.0, 0, -2, True):
+        with pytest.raises(gd.GaussDistillError, match="workers"):
+            knn_kl(p, q, workers=bad)
 
 
 def test_too_few_rows_for_blocks_gives_infinite_stderr():
