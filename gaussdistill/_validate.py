@@ -94,6 +94,24 @@ def read_only(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+def same_array(a, b) -> bool:
+    """Whether two arrays hold the same numbers (identity is not required: a pickled kernel
+    carries its own copy of a basis it shared with another kernel before)."""
+    if a is b:
+        return True
+    return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.shape == b.shape
+            and a.dtype == b.dtype and bool(np.array_equal(a, b)))
+
+
+def restore_frozen(obj, state: dict) -> None:
+    """``__setstate__`` of the package's immutable objects: the attributes as pickled, with
+    every array read-only again (numpy unpickles arrays writeable)."""
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        object.__setattr__(obj, name, value)
+
+
 def _shape_text(shape) -> str:
     return "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
 

@@ -80,6 +80,12 @@ class IdentityPlusLowRank:
     basis: Any         # B, d×n (read-only)
     inner: Any         # S as a PSDFactor (d×d)
 
+    def __setstate__(self, state):
+        """Unpickling (and deepcopy): the basis read-only again."""
+        from .._validate import restore_frozen
+
+        restore_frozen(self, state)
+
     @property
     def size(self) -> int:
         return self.basis.shape[1]

@@ -55,6 +55,12 @@ class PSDFactor:
     raw: Any = None        # the eigenvalues before the cutoff (for another rtol)
     name: str = "covariance"
 
+    def __setstate__(self, state):
+        """Unpickling (and deepcopy): arrays read-only again (the laws cache this factor)."""
+        from .._validate import restore_frozen
+
+        restore_frozen(self, state)
+
     @classmethod
     def from_matrix(cls, name: str, mat, backend=FLOAT64, rtol: float | None = None) -> PSDFactor:
         """Factor a symmetric matrix; raise naming ``name`` if it is not PSD."""

@@ -30,21 +30,52 @@ class KLValue(float):
     It is a plain ``float`` subclass: arithmetic on it (``2 * kl``, ``kl + 1``) returns a
     plain float, which has no ``reason``; read ``reason`` from the value that
     :func:`kl_matrix_normal` returned. With ``precision=`` the result is a
-    :class:`MpKLValue`, an ``mpmath.mpf`` with the same ``reason``.
+    :class:`MpKLValue`, an ``mpmath.mpf`` with the same ``reason``. Both are immutable and
+    keep ``reason`` through pickling and copying.
     """
 
     reason: str | None
 
     def __new__(cls, value, reason=None):
         obj = super().__new__(cls, value)
-        obj.reason = reason
+        object.__setattr__(obj, "reason", reason)
         return obj
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __reduce__(self):
+        return (KLValue, (float(self), self.reason))
 
 
 class MpKLValue(mpmath.mpf):
     """An ``mpmath.mpf`` KL value with ``reason`` (see :class:`KLValue`)."""
 
     reason: str | None = None
+
+    @classmethod
+    def _make(cls, mpf_tuple, reason):
+        """The value with exactly these mpmath digits (no rounding to the current precision)."""
+        obj = object.__new__(cls)
+        object.__setattr__(obj, "_mpf_", mpf_tuple)
+        object.__setattr__(obj, "reason", reason)
+        return obj
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is immutable: cannot set {name!r}")
+
+    def __reduce__(self):
+        return (_mp_kl_value, (self._mpf_, self.reason))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+def _mp_kl_value(mpf_tuple, reason):
+    return MpKLValue._make(mpf_tuple, reason)
 
 
 def kl_matrix_normal(p: MatrixNormal, q: MatrixNormal, precision: int | None = None, rtol: float | None = None):
@@ -235,9 +266,7 @@ def _kl_value(value, reason, cause, xp):
             raise GaussDistillError(f"the KL overflows float64: {what}; rescale the laws, or pass precision=50 "
                                     f"for an mpmath evaluation")
         return KLValue(float(value), reason)
-    out = MpKLValue(mpmath.inf if reason else value)
-    out.reason = reason
-    return out
+    return MpKLValue._make(mpmath.mpf(mpmath.inf if reason else value)._mpf_, reason)
 
 
 __all__ = ["kl_matrix_normal", "KLValue", "MpKLValue"]

@@ -12,7 +12,7 @@ import numpy as np
 
 from .._numerics.backends import FLOAT64
 from .._numerics.psd import PSDFactor
-from .._validate import as_count, as_generator, as_matrix, as_symmetric, frozen_copy, read_only
+from .._validate import as_count, as_generator, as_matrix, as_symmetric, frozen_copy, read_only, restore_frozen
 
 
 class MatrixNormal:
@@ -59,6 +59,10 @@ class MatrixNormal:
 
     def __delattr__(self, name):
         raise AttributeError(f"{type(self).__name__} is immutable: cannot delete {name!r}")
+
+    def __setstate__(self, state):
+        """Unpickling (and deepcopy): the same law, its arrays read-only again."""
+        restore_frozen(self, state)
 
     # ---- parameters
     @property

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import read_only
+from .._validate import read_only, restore_frozen, same_array
 from ..errors import GaussDistillError
 
 # Above this condition number of X Xᵀ the design spectrum comes from the SVD of X.
@@ -26,6 +26,10 @@ class DesignSpectrum:
     s: np.ndarray
     vectors: np.ndarray
     right: np.ndarray | None = None   # n×d right singular vectors (ill-conditioned X only)
+
+    def __setstate__(self, state):
+        """Unpickling (and deepcopy): arrays read-only again (shared by the kernels)."""
+        restore_frozen(self, state)
 
     @classmethod
     def of(cls, X: np.ndarray) -> DesignSpectrum:
@@ -81,7 +85,7 @@ class DesignSpectrum:
 
 def same_design(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two design matrices are the same (identical object, or equal entries)."""
-    return a is b or (a.shape == b.shape and np.array_equal(a, b))
+    return same_array(a, b)
 
 
 def _gram_eigh(X: np.ndarray):

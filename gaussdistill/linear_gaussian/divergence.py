@@ -27,7 +27,7 @@ from .._numerics.psd import (
     whiten_pair,
     whitened_eigs,
 )
-from .._validate import as_choice, as_matrix, as_precision, as_rank, as_rtol, as_scalar
+from .._validate import as_choice, as_matrix, as_precision, as_rank, as_rtol, as_scalar, same_array
 from ..errors import GaussDistillError
 from ..gaussian.matrix_normal import MatrixNormal
 from ..vocabulary import DIRECTIONS, KINDS
@@ -203,9 +203,10 @@ def _weight_coordinates(student, teacher, forward, xp, rtol):
     whitener = fb.whitener()
     if cov_reason is not None:
         return _Coordinates(ms, mt, whitener, cov_reason=cov_reason, mean_reason=mean_reason)
-    if fa.vectors is fb.vectors:
-        # Same eigenbasis (ridge teacher and student on one design): the whitened difference
-        # is diagonal, (w_a − w_b)/w_b, with no matrix subtraction: accurate at any
+    if fa.exact and fb.exact and same_array(fa.vectors, fb.vectors):
+        # Exact eigenvalues in one eigenbasis (ridge teacher and student on one design; compared
+        # by value, since kernels pickled one by one no longer share the object): the whitened
+        # difference is diagonal, (w_a − w_b)/w_b, with no matrix subtraction: accurate at any
         # condition number, so no warning.
         wa, wb = fa.support_values, fb.support_values
         return _Coordinates(ms, mt, whitener, (wa - wb) / wb, wa / wb, None, mean_reason)
@@ -216,7 +217,7 @@ def _weight_coordinates(student, teacher, forward, xp, rtol):
 
 def _reduced_covariance(law, G, vecs, s, xp):
     """The law's Gᵀ Σ G: diagonal s·w when the law was factored on this design's eigenbasis."""
-    if vecs is not None and law.col_factor.vectors is vecs:
+    if vecs is not None and law.col_factor.exact and same_array(law.col_factor.vectors, vecs):
         return DiagonalCovariance(s * law.col_factor.values)
     return DenseCovariance(G.T @ xp.asarray(law.col_cov) @ G)
 

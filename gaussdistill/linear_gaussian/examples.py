@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import as_generator, as_rank, as_scalar, read_only
+from .._validate import as_generator, as_rank, as_scalar, read_only, restore_frozen
 from ..errors import GaussDistillError
 from .kernels import StudentKernel, TeacherKernel, rank_student, ridge_teacher
 
@@ -21,6 +21,10 @@ class ExampleProblem:
     student: StudentKernel
     noise: float
     soft_noise: float
+
+    def __setstate__(self, state):
+        """Unpickling (and deepcopy): arrays read-only again."""
+        restore_frozen(self, state)
 
 
 def _check_sizes(k, d, n) -> None:
