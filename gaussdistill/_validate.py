@@ -127,7 +127,7 @@ def as_symmetric(name: str, value, size: int | None = None) -> np.ndarray:
             f"{name} is not symmetric (max |{name} - {name}^T| = "
             f"{np.max(np.abs(arr - arr.T)):.3g}); pass a symmetric covariance, e.g. (C + C.T) / 2"
         )
-    return 0.5 * (arr + arr.T)
+    return 0.5 * arr + 0.5 * arr.T     # (arr + arr.T) / 2 would overflow at 1e308
 
 
 def as_scalar(name: str, value, *, positive: bool = False, nonnegative: bool = False) -> float:

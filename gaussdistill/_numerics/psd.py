@@ -84,6 +84,10 @@ class PSDFactor:
         if n == 0:
             return cls(w, q, 0, backend, raw=w, name=name)
         rtol = backend.default_rtol if rtol is None else rtol
+        if backend.limited and not (np.all(np.isfinite(w)) and np.all(np.isfinite(q))):
+            raise GaussDistillError(
+                f"{name} is too large for float64: its eigendecomposition overflows (an eigenvalue "
+                f"beyond 1.8e308); rescale the law (covariance by c², mean by c)")
         top = max(abs(x) for x in w)
         noise = max(n, 10) * backend.noise_rtol * top     # eigh's rounding level
         low, high = min(w), max(w)

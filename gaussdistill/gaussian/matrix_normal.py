@@ -13,6 +13,7 @@ import numpy as np
 from .._numerics.backends import FLOAT64
 from .._numerics.psd import PSDFactor
 from .._validate import as_count, as_generator, as_matrix, as_symmetric, frozen_copy, read_only, restore_frozen
+from ..errors import GaussDistillError
 
 
 class MatrixNormal:
@@ -137,7 +138,13 @@ class MatrixNormal:
         """
         rng = as_generator(rng)
         n_draws = 1 if size is None else as_count("size", size, 1, " or None")
-        draws = self._mean + self._centred_draws(rng, n_draws)
+        k, m = self.shape
+        try:
+            draws = self._mean + self._centred_draws(rng, n_draws)
+        except (MemoryError, ValueError) as exc:   # numpy: "Maximum allowed dimension exceeded"
+            raise GaussDistillError(
+                f"size={n_draws}: {n_draws} draws of a {k}×{m} matrix do not fit in memory "
+                f"({8 * n_draws * k * m:.3g} bytes); draw in smaller batches") from exc
         return draws[0] if size is None else draws
 
     def _centred_draws(self, rng: np.random.Generator, n_draws: int) -> np.ndarray:

@@ -61,11 +61,13 @@ def _data(X, Y):
     return X, Y
 
 
-def _finite_eigs(values, what, names, fix):
+def _finite_eigs(values, what, names, fix, positive=True):
     """Covariance eigenvalues, or an error naming the arguments when float64 overflows.
 
     The rule: every eigenvalue and their sum (the trace, which every divergence and every
-    draw uses) must be finite in float64.
+    draw uses) must be finite in float64; and, for a law with temperature > 0, every
+    eigenvalue must be a normal float64 number (≥ 2.2e-308): one rounded to 0 (or to a
+    subnormal with few digits) would make the law silently (partly) deterministic.
     """
     with np.errstate(over="ignore"):
         trace = float(np.sum(values))
@@ -73,6 +75,11 @@ def _finite_eigs(values, what, names, fix):
         raise GaussDistillError(
             f"the {what} covariance overflows float64 (an eigenvalue {names} is too large, "
             f"or their sum); {fix}")
+    if positive and values.size and float(np.min(values)) < np.finfo(float).tiny:
+        raise GaussDistillError(
+            f"the {what} covariance underflows float64 (an eigenvalue {names} is "
+            f"{float(np.min(values)):.3g}, below 2.2e-308, so the law would be partly deterministic); "
+            f"increase the noise or the temperature (temperature=0 is the deterministic law), or rescale X")
     return values
 
 
@@ -134,7 +141,7 @@ def ridge_teacher(X, Y, lam, noise, temperature=1.0) -> TeacherKernel:
     with np.errstate(over="ignore"):
         cov_eigs = temperature * noise * noise * inv if temperature > 0 else np.zeros_like(inv)
     cov_eigs = _finite_eigs(cov_eigs, "teacher", "t_T·noise²/(s_j + lam): noise, temperature or lam",
-                            "reduce noise or temperature, or pass lam > 0")
+                            "reduce noise or temperature, or pass lam > 0", positive=temperature > 0)
     teacher = TeacherKernel.__new__(TeacherKernel)
     teacher._init(read_only(mean), PSDFactor.exact_eigen(read_only(cov_eigs), U))
     teacher._set(design=X, targets=Y, spectrum=spec, lam=lam, noise=noise, temperature=temperature)

@@ -188,3 +188,23 @@ def test_overflow_names_the_covariances_when_they_are_the_cause():
         exact = (r - 1 - mpmath.log(r)) / 2
         got = gd.kl_matrix_normal(p, q, precision=30)
         assert abs(got - exact) <= mpmath.mpf(10) ** -28 * exact
+
+
+def test_a_covariance_near_the_float64_limit_is_an_error_naming_it_not_a_numpy_warning():
+    # (C + Cᵀ)/2 overflowed at 1e308 entries and eigh's eigenvalue 2e308 = inf made NaN.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for cov in ([[1e308, 1e308], [1e308, 1e308]], [[1e308, -1e308], [-1e308, 1e308]]):
+            with pytest.raises(gd.GaussDistillError, match="col_cov"):
+                gd.MatrixNormal(np.zeros((1, 2)), cov)
+        law = gd.MatrixNormal(np.zeros((1, 2)), [[1e308, 0.0], [0.0, 1.7e308]])   # representable
+        assert law.col_factor.rank == 2
+
+
+def test_a_sample_size_beyond_memory_is_an_error_naming_size():
+    # Was numpy's raw "ValueError: Maximum allowed dimension exceeded".
+    law = gd.MatrixNormal(np.zeros((2, 2)), np.eye(2))
+    with pytest.raises(gd.GaussDistillError, match="size"):
+        law.sample(10**20)

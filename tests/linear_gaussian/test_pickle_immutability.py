@@ -112,3 +112,21 @@ def test_kl_values_keep_their_reason_and_cannot_be_edited():
             kl.reason = "edited"
     finite = gd.kl_matrix_normal(q, q, precision=20)
     assert pickle.loads(pickle.dumps(finite)).reason is None and finite == 0
+
+
+# ------------------------------------------------------------------ covariance underflow
+@pytest.mark.parametrize("build", [
+    lambda X, Y: gd.ridge_teacher(X, Y, 1.0, 1e-200),                    # noise² = 0 in float64
+    lambda X, Y: gd.ridge_teacher(X, Y, 1e-3, 1e-160),                   # part of t ν²/(s + λ) is 0
+    lambda X, Y: gd.ridge_teacher(X, Y, 1.0, 0.5, temperature=1e-320),   # subnormal temperature
+    lambda X, Y: gd.rank_student(gd.ridge_teacher(X, Y, 1.0, 0.5), X, 1, soft_noise=1e-150,
+                                 temperature=1e-20),
+], ids=["noise", "partial", "teacher-temperature", "student"])
+def test_a_covariance_that_underflows_is_an_error_not_a_point_mass(build):
+    # t > 0 means a non-degenerate law; float64 rounding its variances to 0 made it a point
+    # mass silently (K^W = inf "deterministic" where the exact value is finite).
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3, 10)) * np.array([[1e3], [1.0], [1e-3]])
+    Y = rng.standard_normal((2, 10))
+    with pytest.raises(gd.GaussDistillError, match="underflows"):
+        build(X, Y)
