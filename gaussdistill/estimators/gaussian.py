@@ -75,19 +75,25 @@ def gaussian_kl(samples_p, samples_q, *, debias: bool = True) -> KLEstimate:
     which is unbiased for Gaussian samples (it can be slightly negative near p = q).
 
     Standard error: the delta method with empirical influence values (valid for
-    non-Gaussian samples too), plus the exact second-order variance at p = q:
+    non-Gaussian samples too), V₁ below, combined with the exact second-order variance at
+    p = q, V₂ = dim(dim + 3)/4 · (1/N + 1/M)²:
 
     .. math::
-        \mathrm{se}^2 = \frac{\widehat{\operatorname{Var}}\,\phi_p(x)}{N}
-        + \frac{\widehat{\operatorname{Var}}\,\phi_q(y)}{M}
-        + \frac{\text{dim}(\text{dim} + 3)}{4}\Big(\frac1N + \frac1M\Big)^2,
+        \mathrm{se}^2 = \max(V_1 - V_2,\ V_2),\qquad
+        V_1 = \frac{\widehat{\operatorname{Var}}\,\phi_p(x)}{N}
+        + \frac{\widehat{\operatorname{Var}}\,\phi_q(y)}{M}.
+
+    The fitted influence values carry the noise of δ̂ and Σ̂: at p = q, E V₁ ≈ 2V₂ although
+    the first-order variance is 0, so V₁ − V₂ estimates the total there and V₂ is a floor.
+    Measured SD(estimates)/RMS(stderr) over 200 repetitions, dim 1–10, N 50–1000, shifts
+    0–1 and a 1.1 scale: 0.66–1.20 (it was 0.54–1.08 with se² = V₁ + V₂, whose error bar
+    was 1.8× too wide near p = q).
 
     :math:`\phi_p(x) = \hat\delta^T\hat\Sigma_q^{-1}(x - \hat\mu_p) + \tfrac12 (x-\hat\mu_p)^T
     (\hat\Sigma_q^{-1} - \hat\Sigma_p^{-1})(x - \hat\mu_p)` (the fitted log-likelihood ratio) and
     :math:`\phi_q(y) = -\hat\delta^T\hat\Sigma_q^{-1} z + \tfrac12 z^T(\hat\Sigma_q^{-1} -
     \hat\Sigma_q^{-1}(\hat\Sigma_p + \hat\delta\hat\delta^T)\hat\Sigma_q^{-1}) z`,
-    :math:`z = y - \hat\mu_q`. The last term keeps the error bar honest when p ≈ q, where the
-    first-order terms vanish. Cost O((N + M) dim² + dim³); no explicit inverse.
+    :math:`z = y - \hat\mu_q`. Cost O((N + M) dim² + dim³); no explicit inverse.
 
     Parameters
     ----------
@@ -162,7 +168,12 @@ def _gaussian_kl(p: np.ndarray, q: np.ndarray, debias: bool) -> KLEstimate:
     dw = dt @ w
     phi_q = -dw + 0.5 * (np.sum(w * w, axis=0) - np.sum(gw * gw, axis=0) - dw * dw)
     s = 1.0 / n + 1.0 / m
-    var = np.var(phi_p, ddof=1) / n + np.var(phi_q, ddof=1) / m + dim * (dim + 3) / 4.0 * s * s
+    first = np.var(phi_p, ddof=1) / n + np.var(phi_q, ddof=1) / m
+    second = dim * (dim + 3) / 4.0 * s * s
+    # The fitted influence values carry the estimation noise of δ̂ and Σ̂: at p = q the
+    # first-order sum has expectation 2·second instead of 0, so first − second estimates
+    # first-order + second-order variance there; never below the second-order floor.
+    var = max(first - second, second)
     return KLEstimate(value=value, stderr=float(math.sqrt(var)), method="gaussian", n_p=n, n_q=m,
                       dim=dim, k=None, stderr_method="delta method (+ second-order term at p = q)",
                       plugin=float(plugin),
