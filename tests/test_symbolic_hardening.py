@@ -201,3 +201,91 @@ def test_cached_gap_expressions_cannot_be_edited_in_place():
     with pytest.raises(TypeError):
         g.symbols["nu"] = 1
     assert sy.generalization_gaps(d=2) is g
+
+
+# ----------------------------------------------------------------------------- review round 2
+def test_relation_at_never_evaluates_a_value(payload):
+    """Relation.at passed the user's values to Expr.subs (sympify: eval) unconverted."""
+    code, _flag = payload
+    rel = sy.aligned_decomposition("predictive", d=2, rank=1).relations["total"]
+    for name in ("lambda_S", "t_T", "nu"):
+        with pytest.raises(GaussDistillError, match=rf"^{name}: expected a real number.*never parsed"):
+            rel.at(**dict(P, **{name: code}))
+
+
+@pytest.mark.parametrize("value,match", [
+    (np.array([0.0, 1.0]), r"lambda_S: expected a single real number"),
+    (-1.0, r"lambda_S=-1.0: must be a real number >= 0"),
+    (np.nan, r"lambda_S=nan: must be finite"),
+])
+def test_relation_at_validates_like_evaluate(value, match):
+    rel = sy.aligned_decomposition("convexity", d=3, rank=1).relations["total"]
+    with pytest.raises(GaussDistillError, match=match):
+        rel.at(**dict(P, lambda_S=value))
+    assert rel.at(**dict(P, lambda_S=np.float64(0.0))) == "<="
+    assert rel.at(**dict(P, lambda_S=1e-300)) is None
+
+
+def test_general_at_and_explicit_take_integers_only(payload):
+    """general().at(d, r) and notation.explicit substituted r (and d) unconverted: a string
+    ran, r = 1.5 recursed without end, r > d or r < 0 gave sums over empty/backward ranges."""
+    code, _flag = payload
+    G = sy.aligned_decomposition("convexity", d=2, rank=1).general()
+    for r, match in ((code, r"^r=.*expected an integer"), (1.5, r"^r=1.5: expected an integer"),
+                     (3, r"^r=3: must be an integer in \[0, 2\]"), (-1, r"^r=-1"),
+                     (True, r"^r=True")):
+        with pytest.raises(GaussDistillError, match=match):
+            G.at(2, r)
+    for kwargs in (dict(d_value=code), dict(d_value=2, r_value=code), dict(d_value=2.0)):
+        with pytest.raises(GaussDistillError, match=r"^[dr]="):
+            sy.notation.explicit(G.total, **kwargs)
+    assert set(G.at(2, 1)) == {"total", "bias", "variance", "rank"}
+
+
+def test_cached_teacher_gap_cgf_cannot_be_edited_in_place():
+    """teacher_gap_cgf is cached: an attribute set by one caller poisoned every later call."""
+    from gaussdistill.symbolic.bounds import teacher_gap_cgf
+    cgf = teacher_gap_cgf(2)
+    for name in ("psi", "gen_T", "d", "mode_terms"):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(cgf, name, 0)
+    assert teacher_gap_cgf(2) is cgf and cgf.psi != 0
+
+
+def _mp_variance(kind, p, s):
+    """(k/2) Σ_j (ρ_j − 1 − ln ρ_j) from the definitions at 80 digits (docs/mathematics.md §2.3)."""
+    import mpmath
+    with mpmath.workdps(80):
+        mp = {key: mpmath.mpf(v) for key, v in p.items() if key not in ("s", "w")}
+        total = mpmath.mpf(0)
+        for sj in map(mpmath.mpf, s):
+            if kind == "weight":   # Σ_S/Σ_T on mode j
+                rho = (mp["t_S"] * mp["tau"]**2 / (sj + mp["lambda_S"])) / (
+                    mp["t_T"] * mp["nu"]**2 / (sj + mp["lambda_T"]))
+            else:                  # V_S/V_T on q_j
+                rho = mp["tau"]**2 * (1 + mp["t_S"] * sj / (sj + mp["lambda_S"])) / (
+                    mp["tau"]**2 + mp["t_T"] * mp["nu"]**2 * sj / (sj + mp["lambda_T"]))
+            total += rho - 1 - mpmath.log(rho)
+        return total * mp["k"] / 2
+
+
+@pytest.mark.parametrize("kind", ["weight", "predictive"])
+@pytest.mark.parametrize("ratio", [1e-8, 1e-12, 1e-16, 1e-17, 1e-30, 1e-100])
+def test_very_unequal_variances_keep_their_digits(kind, ratio):
+    """φ(u) was evaluated from u = ρ − 1 only: at ρ = 1e-12 the variance had relative error
+    2.9e-6, at 1e-16 1.3e-2, and at ρ <= 1e-17 (1 + u rounds to 0) a false 'overflow' error;
+    the mpmath backend returned +inf at ρ = 1e-100.  The ratio itself is now used away from
+    u ≈ 0 (float64 to a few ulps while ρ is a normal float64, mpmath at any ρ)."""
+    import mpmath
+    s, w = [3.0, 2.0], [1.0, 0.5]
+    if kind == "weight":
+        p = dict(k=3, nu=1.0, tau=1.0, lambda_T=0.5, lambda_S=0.5, t_T=1.0, t_S=ratio)
+    else:
+        p = dict(k=3, nu=1.0, tau=float(np.sqrt(ratio)), lambda_T=0.5, lambda_S=0.5, t_T=1.0, t_S=0.0)
+    ref = _mp_variance(kind, dict(p, s=s), s)
+    dec = sy.aligned_decomposition(kind, d=2, expectation=False)
+    got = dec.lambdify("mpmath", dps=30)(**p, s=s, w=w)["variance"]
+    assert abs(got - ref) <= mpmath.mpf(10) ** -27 * ref
+    if ratio >= 1e-30:
+        got = dec.evaluate(**p, s=s, w=w)["variance"]
+        assert got == pytest.approx(float(ref), rel=1e-13)

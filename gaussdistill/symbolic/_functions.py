@@ -9,6 +9,7 @@ cancelling ``ρ − 1 − ln ρ``.  It prints as the formula ``u − ln(1 + u)``
 """
 from __future__ import annotations
 
+import numpy as np
 import sympy as sp
 
 from .._numerics.special import u_minus_log1p as u_minus_log1p_np
@@ -17,20 +18,28 @@ from ..errors import GaussDistillError
 
 
 class u_minus_log1p(sp.Function):
-    r"""φ(u) = u − ln(1 + u) for u > −1 (φ >= 0, φ(0) = 0, φ'(u) = u/(1+u))."""
+    r"""φ(u) = u − ln(1 + u) for u > −1 (φ >= 0, φ(0) = 0, φ'(u) = u/(1+u)).
 
-    nargs = 1
+    ``u_minus_log1p(u, rho)`` also carries the ratio ρ = 1 + u formed directly (a quotient
+    of the two variances): numbers use ``u`` near 0, where it holds the digits ``ρ − 1``
+    would lose, and ρ away from 0, where ``1 + u`` has lost the digits of a small ratio
+    (ρ = 1e-17 rounds 1 + u to 0).  It prints as ``u − ln(1 + u)`` either way.
+    """
+
+    nargs = (1, 2)
 
     @classmethod
-    def eval(cls, u):
+    def eval(cls, u, rho=None):
         if u.is_zero:
             return sp.S.Zero
 
     def fdiff(self, argindex=1):
+        if argindex == 2:  # φ is a function of u alone; ρ only carries digits
+            return sp.S.Zero
         u = self.args[0]
-        return u / (1 + u)
+        return u / (self.args[1] if len(self.args) == 2 else 1 + u)
 
-    def _eval_rewrite_as_log(self, u, **kwargs):
+    def _eval_rewrite_as_log(self, u, rho=None, **kwargs):
         return u - sp.log(1 + u)
 
     def _eval_evalf(self, prec):
@@ -59,16 +68,23 @@ def prec_to_dps(prec):
     return p2d(prec)
 
 
-def _mp_u_minus_log1p(u):
+def _mp_u_minus_log1p(u, rho=None):
     import mpmath
-    return u_minus_log1p_mp(u, dps=mpmath.mp.dps)  # the working precision of the caller
+    return u_minus_log1p_mp(u, rho, dps=mpmath.mp.dps)  # the working precision of the caller
+
+
+def _np_u_minus_log1p(u, rho=None):
+    if rho is None:
+        return u_minus_log1p_np(u)
+    u, rho = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(rho, dtype=float))
+    return u_minus_log1p_np(u, rho)
 
 
 def numeric_modules(backend: str):
     """``modules=`` argument for sympy.lambdify that knows the engine's functions (the one
     implementation of φ in :mod:`gaussdistill._numerics.special`)."""
     if backend == "numpy":
-        return [{"u_minus_log1p": u_minus_log1p_np}, "numpy"]
+        return [{"u_minus_log1p": _np_u_minus_log1p}, "numpy"]
     if backend == "mpmath":
         return [{"u_minus_log1p": _mp_u_minus_log1p}, "mpmath"]
     raise GaussDistillError(f"backend={backend!r}; valid options: 'numpy', 'mpmath'")

@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+from dataclasses import FrozenInstanceError
 
 import numpy as np
 import sympy as sp
@@ -110,7 +111,7 @@ class TeacherGapCGF:
 
     def __init__(self, d: int, predictive: bool):
         S = model_symbols(d)
-        self.d, self.predictive, self.lam, self._S = d, predictive, LAM, S
+        values = dict(d=d, predictive=predictive, lam=LAM, _S=S)
         k, n, lT = S.k, S.n, S.lambda_T
         terms, factors, mean, var = [], [], sp.S.Zero, sp.S.Zero
 
@@ -129,15 +130,20 @@ class TeacherGapCGF:
             mean += k * e_g
             var += v_diag + (k - 1) * v_off
         null_expr, D0, e0, v0 = cell(sp.S.Zero, sp.S.Zero)
-        self._null_cell = null_expr
-        self.null_term = k * (n - d) * null_expr
         factors.append(D0)
-        self.mode_terms = tuple(terms)
-        self.domain_factors = tuple(factors)
-        self.psi = sp.Add(*terms) + self.null_term
-        self.gen_T = mean + k * (n - d) * e0
-        self.variance = var + k * (n - d) * v0
-        self._fn = None
+        null_term = k * (n - d) * null_expr
+        values.update(_null_cell=null_expr, null_term=null_term, mode_terms=tuple(terms),
+                      domain_factors=tuple(factors), psi=sp.Add(*terms) + null_term,
+                      gen_T=mean + k * (n - d) * e0, variance=var + k * (n - d) * v0, _cache={})
+        # Immutable: teacher_gap_cgf caches one object per (d, predictive) for every caller.
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise FrozenInstanceError(f"TeacherGapCGF is immutable (cannot set {name!r})")
+
+    def __delattr__(self, name):
+        raise FrozenInstanceError(f"TeacherGapCGF is immutable (cannot delete {name!r})")
 
     def __repr__(self):
         return f"TeacherGapCGF(d={self.d}, predictive={self.predictive})"
@@ -149,7 +155,7 @@ class TeacherGapCGF:
         return (LAM,) + tuple(getattr(S, p) for p in CGF_PARAMS) + tuple(S.s) + tuple(S.w)
 
     def _compiled(self):
-        if self._fn is None:
+        if "fn" not in self._cache:
             args = self.args
             poly = [sp.Poly(sp.expand(D), LAM).all_coeffs()[::-1] for D in self.domain_factors]
             coeffs = [sp.lambdify(args[1:], [c for c in p] + [0] * (3 - len(p)), modules="numpy") for p in poly]
@@ -161,9 +167,9 @@ class TeacherGapCGF:
                 n_null = vec[0] * (vec[1] - self.d)  # k (n − d) null cells, none when n = d
                 return out + n_null * null(lam, *vec) if n_null else out
 
-            self._fn = (psi, coeffs,
-                        sp.lambdify(args[1:], [self.gen_T, self.variance], modules="numpy"))
-        return self._fn
+            self._cache["fn"] = (psi, coeffs,
+                                 sp.lambdify(args[1:], [self.gen_T, self.variance], modules="numpy"))
+        return self._cache["fn"]
 
     def values(self, **values) -> tuple:
         """The validated parameter vector (k, n, ν, τ, λ_T, t_T, s_1..s_d, w_1..w_d) as floats."""

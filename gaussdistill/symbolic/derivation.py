@@ -148,9 +148,10 @@ def _kernels(D: Derivation, expectation, student, rank):
 def _kl_cov_terms(ratio: Spectral) -> Spectral:
     """Per-mode ρ − 1 − ln ρ of a covariance ratio ρ, as φ(u) = u − ln(1+u) with
     u = ρ − 1 formed structurally (``cancel`` removes the parts the two covariances share,
-    e.g. the τ² of both predictive laws), so tiny divergences keep their relative accuracy
+    e.g. the τ² of both predictive laws), so tiny divergences keep their relative accuracy,
+    and ρ itself as the second argument, so very unequal variances keep theirs
     (see :mod:`._functions`)."""
-    return ratio.apply(lambda x: u_minus_log1p(sp.cancel(x - 1)))
+    return ratio.apply(lambda x: u_minus_log1p(sp.cancel(x - 1), x))
 
 
 def _kl_covariance_part(first: Spectral, second: Spectral, k):

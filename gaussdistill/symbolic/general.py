@@ -87,7 +87,7 @@ def notation_form(expr, S):
     the argument of φ(u) = u − ln(1 + u) is rewritten the same way."""
     from ._functions import u_minus_log1p
     expr = expr.replace(lambda x: isinstance(x, u_minus_log1p),
-                        lambda x: u_minus_log1p(_to_notation(x.args[0], S)))
+                        lambda x: u_minus_log1p(_to_notation(x.args[0], S)))  # display: u only
     phis = list(expr.atoms(u_minus_log1p))
     if phis:  # keep φ(u) as an atom through cancel/factor
         dummies = {f: sp.Dummy("phi") for f in phis}
@@ -142,7 +142,10 @@ class GeneralDecomposition:
         expanded, ``s[i]``/``w[i]`` replaced by the symbols ``s_i``/``w_i`` of
         :func:`aligned_decomposition` (so they compare with its ``total`` etc.)."""
         from ._symbols import model_symbols
+        from ._values import clean_int
         S = model_symbols(d)
+        if r is not None:  # an integer in 0..d before sympy sees it (subs sympifies strings)
+            r = clean_int("r", r, 0, S.d)
         return {p: nt.explicit(getattr(self, p), d, r, S) for p in ("total", "bias", "variance", "rank")}
 
     def latex(self) -> str:

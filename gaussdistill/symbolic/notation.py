@@ -207,6 +207,13 @@ def explicit(expr, d_value: int | None = None, r_value: int | None = None, symbo
     :class:`ModelSymbols` of that d) is given, ``s[i]``/``w[i]`` become the concrete
     symbols ``s_i``/``w_i`` of :func:`aligned_decomposition`.
     """
+    # The values are checked to be integers before sympy sees them (``subs`` sympifies, and
+    # sympify evaluates strings); r outside 0..d has no meaning (the sums would run backwards).
+    from ._values import clean_int
+    if d_value is not None:
+        d_value = clean_int("d", d_value, 1, 1000)
+    if r_value is not None:
+        r_value = clean_int("r", r_value, 0, d_value)
     out = expr
     if d_value is not None:
         out = out.subs(d, d_value)

@@ -65,10 +65,18 @@ class Relation:
 
     def at(self, **values):
         """The relation that holds at these parameter values (``symbol`` or None)."""
+        # Every value the condition reads is converted to a float and checked against its
+        # domain before sympy sees it (``subs`` sympifies, and sympify evaluates strings).
+        from ._values import as_number, check_domain
+        subs = {}
+        for sym in self.condition.free_symbols:
+            name = str(sym)
+            if name in values:
+                x = as_number(name, values[name], allow_array=False)
+                check_domain(name, x)
+                subs[sym] = sp.Float(x, 17)
         if self.symbol is None or self.condition is sp.true:
             return self.symbol
-        subs = {sym: values[str(sym)] for sym in self.condition.free_symbols
-                if str(sym) in values}
         held = self.condition.subs(subs)
         return self.symbol if held is sp.true else None
 
