@@ -111,7 +111,10 @@ def _seed_children(seed, n: int) -> list:
         root = seed
     else:
         root = np.random.SeedSequence(_check_int("seed", seed, 0))
-    return root.spawn(n)
+    # The children root.spawn(n) would give to a fresh root, without advancing the caller's
+    # SeedSequence (spawn() mutates it: the same object passed twice gave different tables).
+    return [np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i), pool_size=root.pool_size)
+            for i in range(n)]
 
 
 def run_task(base, overrides: dict, replicates: int, seed, index: int):

@@ -69,6 +69,25 @@ def test_reproducible_and_seed_dependent():
     pd.testing.assert_frame_equal(fresh, again, check_exact=True)
 
 
+def test_a_seed_sequence_is_not_consumed():
+    # SeedSequence.spawn advances the object: the same SeedSequence passed twice used to give
+    # two different tables (and left the caller's object changed).
+    ss = np.random.SeedSequence(5)
+    a = gd.sweep({"mean": [0.0, 1.0]}, base=Toy(), replicates=10, seed=ss)
+    b = gd.sweep({"mean": [0.0, 1.0]}, base=Toy(), replicates=10, seed=ss)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(a, gd.sweep({"mean": [0.0, 1.0]}, base=Toy(), replicates=10, seed=5),
+                                  check_exact=True)
+    assert ss.n_children_spawned == 0
+
+
+def test_progress_is_silent_when_not_on_a_terminal(capfd):
+    gd.sweep({"mean": [0.0, 1.0]}, base=Toy(), replicates=5, seed=0)
+    assert capfd.readouterr().err == ""                      # pytest's stderr is not a terminal
+    gd.sweep({"mean": [0.0, 1.0]}, base=Toy(), replicates=5, seed=0, progress=True)
+    assert "sweep" in capfd.readouterr().err
+
+
 def test_list_of_settings_grid():
     table = gd.sweep([{"mean": 5.0}, {"scale": 2.0}], base=Toy(), replicates=10, seed=0)
     assert list(table["mean"].iloc[[0, 3]]) == [5.0, None] and list(table["scale"].iloc[[0, 3]]) == [None, 2.0]
