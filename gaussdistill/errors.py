@@ -19,6 +19,7 @@ class ConditioningWarning(GaussDistillWarning):
 
     Raised when a covariance is so ill-conditioned that float64 may lose accuracy (the
     message names the condition number), and when the rank cutoff ``rtol`` treats as zero
-    eigenvalues above the rounding level (which can turn a finite KL into +inf, or drop a
-    variance). The message suggests ``rtol=0`` or ``precision=50`` (mpmath).
+    eigenvalues above the rounding level and that changes the KL (a finite KL made +inf or
+    0, or a dropped variance): the message gives the value with them kept. It suggests
+    ``rtol=0`` or ``precision=50`` (mpmath).
     """

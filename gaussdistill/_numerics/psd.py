@@ -5,13 +5,17 @@ A covariance :math:`C = Q \operatorname{diag}(w) Q^T` is factored once. Its rank
 count as zero, with ``rtol`` the backend's default (SciPy's 1e6·eps in float64; 1e6 units
 of the last digit at ``precision`` digits) unless the caller sets it; ``rtol=0`` keeps every
 positive eigenvalue. Eigenvalues the cutoff removes although they lie above the rounding
-level of the decomposition are counted (``dropped``): a KL that uses such a factor warns
-(:class:`~gaussdistill.ConditioningWarning`), since they may be real variances that change
-the answer. The condition number is taken over every eigenvalue above the rounding level,
-dropped ones included.
+level of the decomposition are counted (``dropped``); the KL is then evaluated a second
+time with them kept, and a :class:`~gaussdistill.ConditioningWarning` is issued when the two
+differ (finite ↔ infinite, or by more than 1e-8 relative): exactly when the cutoff changed
+the answer (dropped directions in which both laws agree contribute φ(0) = 0 and are not
+reported). A diagonal covariance is factored exactly (its entries are its eigenvalues), so
+it has no rounding level: every positive variance the cutoff removes counts. The condition
+number is taken over every eigenvalue above the rounding level, dropped ones included.
 """
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +35,11 @@ REFINE_COND = 1e4
 REFINE_MAX_DIM = 256
 # Relative size of a component outside a support below which it counts as inside.
 SUPPORT_RTOL = 1e-8
+# ``rtol`` value that keeps every eigenvalue above the rounding level (the comparison that
+# decides whether the cutoff changed a KL; see :func:`warn_cutoff`).
+ABOVE_ROUNDING = "above rounding level"
+# Relative change of a KL below which dropping eigenvalues "did not change the answer".
+CUTOFF_CHANGE_RTOL = 1e-8
 
 
 @dataclass(frozen=True)
@@ -42,7 +51,9 @@ class PSDFactor:
     rounding level that the cutoff removed; ``cond`` is the condition number over the
     eigenvalues above the rounding level. ``exact`` factors come from a formula (e.g. the
     ridge covariance :math:`t\nu^2 (XX^T+\lambda I)^{-1}`), not a decomposition, and are
-    never cut.
+    never cut. ``noise_free`` factors (a diagonal matrix: its eigenvalues are its entries)
+    have no rounding level: every positive eigenvalue is a real variance, and the cutoff
+    counts each one it removes as dropped.
     """
 
     values: Any
@@ -54,6 +65,7 @@ class PSDFactor:
     exact: bool = False
     raw: Any = None        # the eigenvalues before the cutoff (for another rtol)
     name: str = "covariance"
+    noise_free: bool = False
 
     def __setstate__(self, state):
         """Unpickling (and deepcopy): arrays read-only again (the laws cache this factor)."""
@@ -63,7 +75,15 @@ class PSDFactor:
 
     @classmethod
     def from_matrix(cls, name: str, mat, backend=FLOAT64, rtol: float | None = None) -> PSDFactor:
-        """Factor a symmetric matrix; raise naming ``name`` if it is not PSD."""
+        """Factor a symmetric matrix; raise naming ``name`` if it is not PSD.
+
+        A diagonal float64 matrix is factored exactly (eigenvalues = its diagonal, vectors =
+        the identity), without a decomposition and its rounding level.
+        """
+        if backend.limited and isinstance(mat, np.ndarray) and mat.ndim == 2 and mat.size \
+                and not np.any(mat[~np.eye(mat.shape[0], dtype=bool)]):
+            w = np.array(np.diagonal(mat), dtype=float)
+            return cls.from_eigh(name, w, np.eye(len(w)), backend, rtol, noise_free=True)
         w, q = backend.eigh(mat)
         return cls.from_eigh(name, w, q, backend, rtol)
 
@@ -78,8 +98,12 @@ class PSDFactor:
         return cls(values, vectors, len(positive), backend, 0, cond, True, None, "covariance")
 
     @classmethod
-    def from_eigh(cls, name: str, w, q, backend=FLOAT64, rtol: float | None = None) -> PSDFactor:
-        """Build from a known eigendecomposition (any order), applying the rank rule."""
+    def from_eigh(cls, name: str, w, q, backend=FLOAT64, rtol: float | str | None = None,
+                  noise_free: bool = False) -> PSDFactor:
+        """Build from a known eigendecomposition (any order), applying the rank rule.
+
+        ``rtol=ABOVE_ROUNDING`` keeps every eigenvalue above the rounding level.
+        """
         n = len(w)
         if n == 0:
             return cls(w, q, 0, backend, raw=w, name=name)
@@ -89,7 +113,9 @@ class PSDFactor:
                 f"{name} is too large for float64: its eigendecomposition overflows (an eigenvalue "
                 f"beyond 1.8e308); rescale the law (covariance by c², mean by c)")
         top = max(abs(x) for x in w)
-        noise = max(n, 10) * backend.noise_rtol * top     # eigh's rounding level
+        noise = 0 * top if noise_free else max(n, 10) * backend.noise_rtol * top   # eigh's rounding level
+        if isinstance(rtol, str):            # ABOVE_ROUNDING
+            rtol = 0.0 if noise_free else max(n, 10) * backend.noise_rtol
         low, high = min(w), max(w)
         if low < -max(rtol * top, noise):
             raise GaussDistillError(
@@ -104,13 +130,13 @@ class PSDFactor:
         for arr in (values, q):           # cached by the laws: nobody may edit them
             if isinstance(arr, np.ndarray):
                 arr.flags.writeable = False
-        return cls(values, q, int(keep.sum()), backend, dropped, cond, False, w, name)
+        return cls(values, q, int(keep.sum()), backend, dropped, cond, False, w, name, noise_free)
 
     def with_rtol(self, rtol: float | None) -> PSDFactor:
         """The same decomposition under another rank tolerance (exact factors are unchanged)."""
         if self.exact or self.raw is None or rtol is None:
             return self
-        return PSDFactor.from_eigh(self.name, self.raw, self.vectors, self.backend, rtol)
+        return PSDFactor.from_eigh(self.name, self.raw, self.vectors, self.backend, rtol, self.noise_free)
 
     @property
     def size(self) -> int:
@@ -233,15 +259,42 @@ def warn_conditioning(factor: PSDFactor, name: str, xp, stacklevel: int = 4) -> 
             f"pass precision=50 for an mpmath evaluation", ConditioningWarning, stacklevel=stacklevel)
 
 
-def warn_dropped(factor: PSDFactor, name: str, rtol, xp, stacklevel: int = 4) -> None:
-    """ConditioningWarning when the rank cutoff removed eigenvalues above the rounding level."""
-    if factor.dropped:
-        shown = xp.default_rtol if rtol is None else rtol
-        warnings.warn(
-            f"{name}: the rank cutoff rtol={float(shown):.3g} treats {factor.dropped} eigenvalue(s) above "
-            f"the rounding level as 0, which can change the KL (a dropped variance, or finite <-> "
-            f"infinite); pass rtol=0 (keep every positive eigenvalue) or precision=50",
-            ConditioningWarning, stacklevel=stacklevel)
+def dropped_names(factors) -> list:
+    """``[(name, count)]`` of the factors (``(factor, name)`` pairs) whose cutoff removed
+    eigenvalues above the rounding level."""
+    return [(name, f.dropped) for f, name in factors if f.dropped]
+
+
+def _changed(value, reason, alt_value, alt_reason) -> bool:
+    """Whether two KL evaluations (value, reason) differ: finite <-> infinite, or in value."""
+    a, b = float(value), float(alt_value)
+    finite_a = reason is None and math.isfinite(a)
+    finite_b = alt_reason is None and math.isfinite(b)
+    if finite_a != finite_b:
+        return True
+    if not finite_a:
+        return False
+    return abs(a - b) > CUTOFF_CHANGE_RTOL * max(abs(a), abs(b)) + 1e-300
+
+
+def warn_cutoff(dropped, rtol, xp, result, alternative, stacklevel: int = 4) -> None:
+    """ConditioningWarning when the rank cutoff removed eigenvalues above the rounding level
+    AND that changed the answer.
+
+    ``result`` and ``alternative`` are (value, reason) with the cutoff and with every
+    eigenvalue above the rounding level kept (``rtol=ABOVE_ROUNDING``). Dropped directions
+    in which p and q agree change nothing (φ(0) = 0) and are not reported.
+    """
+    if not dropped or not _changed(*result, *alternative):
+        return
+    shown = xp.default_rtol if rtol is None else rtol
+    where = ", ".join(f"{name} ({count})" for name, count in dropped)
+    alt = "inf" if alternative[1] is not None else f"{float(alternative[0]):.4g}"
+    warnings.warn(
+        f"the rank cutoff rtol={float(shown):.3g} treats eigenvalue(s) above the rounding level as 0 "
+        f"in {where}, and that changes the KL: {float(result[0]):.4g} with the cutoff, {alt} with them "
+        f"kept; pass rtol=0 (keep every positive eigenvalue) or precision=50",
+        ConditioningWarning, stacklevel=stacklevel)
 
 
 def compare_supports(fa: PSDFactor, fb: PSDFactor, mean_diff, names, what="column"):
@@ -287,4 +340,5 @@ def numerical_rank(singular_values, shape) -> int:
 
 
 __all__ = ["PSDFactor", "DiagonalWhitener", "whiten_pair", "whitened_eigs", "warn_conditioning",
-           "warn_dropped", "compare_supports", "numerical_rank", "sandwich", "SUPPORT_RTOL", "COND_WARN"]
+           "warn_cutoff", "dropped_names", "ABOVE_ROUNDING", "compare_supports", "numerical_rank",
+           "sandwich", "SUPPORT_RTOL", "COND_WARN"]

@@ -12,15 +12,25 @@ laws on the same inputs) are compared in their row space (§5.3).
 from __future__ import annotations
 
 import math
+import warnings
 
 import mpmath
 import numpy as np
 
 from .._numerics.backends import backend_for
 from .._numerics.covariance import DenseCovariance
-from .._numerics.psd import SUPPORT_RTOL, compare_supports, warn_conditioning, warn_dropped, whiten_pair, whitened_eigs
+from .._numerics.psd import (
+    ABOVE_ROUNDING,
+    SUPPORT_RTOL,
+    compare_supports,
+    dropped_names,
+    warn_conditioning,
+    warn_cutoff,
+    whiten_pair,
+    whitened_eigs,
+)
 from .._validate import as_precision, as_rtol
-from ..errors import GaussDistillError
+from ..errors import ConditioningWarning, GaussDistillError
 from .matrix_normal import MatrixNormal
 
 
@@ -97,8 +107,9 @@ def kl_matrix_normal(p: MatrixNormal, q: MatrixNormal, precision: int | None = N
     mean); it is then computed on that support. Otherwise the result is ``inf`` and
     ``result.reason`` says why. The rank of a covariance is decided by an eigenvalue cutoff:
     eigenvalues ≤ ``rtol``·max count as 0. When that cutoff removes eigenvalues above the
-    rounding level, a :class:`~gaussdistill.ConditioningWarning` says so (they may be real
-    variances: pass ``rtol=0`` or ``precision=``).
+    rounding level (for a diagonal covariance: any positive variance) and the KL with them
+    kept differs, a :class:`~gaussdistill.ConditioningWarning` gives both values (pass
+    ``rtol=0`` or ``precision=``).
 
     Two laws whose column covariances are :math:`\tau^2 I + X^T S X` on the same X (e.g.
     two :func:`~gaussdistill.soft_labels` laws, with any τ) are compared in the row space of
@@ -136,7 +147,12 @@ def kl_matrix_normal(p: MatrixNormal, q: MatrixNormal, precision: int | None = N
     xp = backend_for(None if precision is None else as_precision(precision))
     # Overflow is detected on the result (an error naming its cause), never a numpy warning.
     with xp.context(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        value, reason, cause = _kl(p, q, xp, rtol)
+        value, reason, cause, dropped = _kl(p, q, xp, rtol)
+        if dropped:   # did the cutoff change the answer? (same laws, nothing above rounding cut)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConditioningWarning)
+                alternative = _kl(p, q, xp, ABOVE_ROUNDING)[:2]
+            warn_cutoff(dropped, rtol, xp, (value, reason), alternative, stacklevel=3)
         return _kl_value(value, reason, cause, xp)
 
 
@@ -162,43 +178,41 @@ def _factors(law_p, law_q, what, xp, rtol):
 
 
 def _kl(p, q, xp, rtol):
-    """(value, reason, cause of a float64 overflow)."""
+    """(value, reason, cause of a float64 overflow, [(factor name, eigenvalues dropped)])."""
     diff = xp.asarray(p.mean) - xp.asarray(q.mean)
     ru1, ru2 = _factors(p, q, "row", xp, rtol)
     sp_, sq_ = p.col_structure, q.col_structure
     structured = sp_ is not None and sq_ is not None and sp_.same_basis(sq_)
     if not structured:
         cv1, cv2 = _factors(p, q, "column", xp, rtol)
-        for factor, name in ((cv1, "p.col_cov"), (cv2, "q.col_cov"), (ru1, "p.row_cov"), (ru2, "q.row_cov")):
-            warn_dropped(factor, name, rtol, xp, stacklevel=5)
+        dropped = dropped_names(((cv1, "p.col_cov"), (cv2, "q.col_cov"), (ru1, "p.row_cov"), (ru2, "q.row_cov")))
         point_p = ru1.rank == 0 or cv1.rank == 0
         point_q = ru2.rank == 0 or cv2.rank == 0
         if point_p and point_q:
             if float(np.max(np.abs(diff.astype(float)), initial=0.0)) == 0.0:
-                return 0 * xp.scalar(0), None, None
-            return math.inf, "both laws are point masses at different means", None
+                return 0 * xp.scalar(0), None, None, dropped
+            return math.inf, "both laws are point masses at different means", None, dropped
         pairs = (("row", ru1, ru2), ("column", cv1, cv2))
     else:
-        warn_dropped(ru1, "p.row_cov", rtol, xp, stacklevel=5)
-        warn_dropped(ru2, "q.row_cov", rtol, xp, stacklevel=5)
+        dropped = dropped_names(((ru1, "p.row_cov"), (ru2, "q.row_cov")))
         pairs = (("row", ru1, ru2),)
     reasons = [r for what, fa, fb in pairs for r in compare_supports(fa, fb, None, ("p", "q"), what)[:1] if r]
     if reasons:
-        return math.inf, "; ".join(reasons), None
+        return math.inf, "; ".join(reasons), None, dropped
     if ru2.range_residual(diff) > SUPPORT_RTOL or (not structured and cv2.range_residual(diff.T) > SUPPORT_RTOL):
-        return math.inf, "the mean difference M_p - M_q leaves the support of q", None
-    warn_conditioning(ru2, "q.row_cov", xp, stacklevel=5)
+        return math.inf, "the mean difference M_p - M_q leaves the support of q", None, dropped
+    warn_conditioning(ru2, "q.row_cov", xp, stacklevel=4)
     wu, a, ra = whiten_pair(ru2, xp.asarray(p.row_cov), xp.asarray(q.row_cov), xp)
     rows = _Side(wu, a, ra, None)
     if structured:
         cols, mean_sq = _structured_columns(sp_, sq_, diff, wu, xp)
     else:
-        warn_conditioning(cv2, "q.col_cov", xp, stacklevel=5)
+        warn_conditioning(cv2, "q.col_cov", xp, stacklevel=4)
         wv, b, rb = whiten_pair(cv2, xp.asarray(p.col_cov), xp.asarray(q.col_cov), xp)
         cols = _Side(wv, b, rb, None)
         mean_sq = _half_sq(wu.T @ diff @ wv)
     cov = _cross_part(rows, cols, xp)
-    return cov + mean_sq, None, ("covariance" if not _finite(cov) else "mean")
+    return cov + mean_sq, None, ("covariance" if not _finite(cov) else "mean"), dropped
 
 
 def _structured_columns(sp_, sq_, diff, wu, xp):

@@ -13,6 +13,7 @@ space of X (§5.3): cost O(n d² + d³ + k d²), never an n×n matrix.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,15 +21,17 @@ import numpy as np
 from .._numerics.backends import backend_for
 from .._numerics.covariance import DenseCovariance, DiagonalCovariance
 from .._numerics.psd import (
+    ABOVE_ROUNDING,
     compare_supports,
+    dropped_names,
     numerical_rank,
     warn_conditioning,
-    warn_dropped,
+    warn_cutoff,
     whiten_pair,
     whitened_eigs,
 )
 from .._validate import as_choice, as_matrix, as_precision, as_rank, as_rtol, as_scalar, same_array
-from ..errors import GaussDistillError
+from ..errors import ConditioningWarning, GaussDistillError
 from ..gaussian.matrix_normal import MatrixNormal
 from ..vocabulary import DIRECTIONS, KINDS
 from .decomposition import DivergenceResult, mean_decomposition
@@ -99,7 +102,18 @@ def divergence(student, teacher, X, soft_noise=None, kind="predictive", directio
     rtol = as_rtol(rtol)
     xp = backend_for(None if precision is None else as_precision(precision))
     with xp.context(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _divergence(student, teacher, X, soft_noise, kind, direction, rank, method, xp, rtol)
+        result, dropped = _divergence(student, teacher, X, soft_noise, kind, direction, rank, method, xp, rtol)
+        if dropped:   # did the cutoff change the answer? (same laws, nothing above rounding cut)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConditioningWarning)
+                try:
+                    alt = _divergence(student, teacher, X, soft_noise, kind, direction, rank, method, xp,
+                                      ABOVE_ROUNDING)[0]
+                    alternative = (alt.total, alt.reason)
+                except GaussDistillError:     # kept eigenvalues overflow float64: also a change
+                    alternative = (math.inf, None)
+            warn_cutoff(dropped, rtol, xp, (result.total, result.reason), alternative, stacklevel=3)
+        return result
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,7 @@ class _Coordinates:
     diff_ratios: object = None
     cov_reason: str | None = None
     mean_reason: str | None = None
+    dropped: tuple = ()      # (factor name, count) of eigenvalues the rank cutoff removed
 
 
 def _divergence(student, teacher, X, tau, kind, direction, rank, method, xp, rtol):
@@ -150,7 +165,7 @@ def _divergence(student, teacher, X, tau, kind, direction, rank, method, xp, rto
         bias, rank_part = (math.inf if math.isnan(float(v)) else v for v in (bias, rank_part))
     return DivergenceResult(
         total=xp.finish(total), bias=xp.finish(bias), variance=xp.finish(variance), rank=xp.finish(rank_part),
-        kind=kind, direction=direction, rank_used=int(rank_used), reason=reason, precision=xp.dps)
+        kind=kind, direction=direction, rank_used=int(rank_used), reason=reason, precision=xp.dps), coords.dropped
 
 
 def _known_rank(student, forward):
@@ -196,23 +211,22 @@ def _weight_coordinates(student, teacher, forward, xp, rtol):
     names = ("student", "teacher") if forward else ("teacher", "student")
     fa = xp.factor(lambda: a.col_factor, lambda: a.col_cov, "covariance", rtol)
     fb = xp.factor(lambda: b.col_factor, lambda: b.col_cov, "covariance", rtol)
-    for factor, name in ((fa, names[0]), (fb, names[1])):
-        warn_dropped(factor, f"the {name} weight covariance", rtol, xp, stacklevel=5)
+    dropped = dropped_names(((fa, f"the {names[0]} weight covariance"), (fb, f"the {names[1]} weight covariance")))
     ms, mt = xp.asarray(student.mean), xp.asarray(teacher.mean)
     cov_reason, mean_reason = compare_supports(fa, fb, (ms - mt).T, names, "weight")
     whitener = fb.whitener()
     if cov_reason is not None:
-        return _Coordinates(ms, mt, whitener, cov_reason=cov_reason, mean_reason=mean_reason)
+        return _Coordinates(ms, mt, whitener, cov_reason=cov_reason, mean_reason=mean_reason, dropped=dropped)
     if fa.exact and fb.exact and same_array(fa.vectors, fb.vectors):
         # Exact eigenvalues in one eigenbasis (ridge teacher and student on one design; compared
         # by value, since kernels pickled one by one no longer share the object): the whitened
         # difference is diagonal, (w_a − w_b)/w_b, with no matrix subtraction: accurate at any
         # condition number, so no warning.
         wa, wb = fa.support_values, fb.support_values
-        return _Coordinates(ms, mt, whitener, (wa - wb) / wb, wa / wb, None, mean_reason)
+        return _Coordinates(ms, mt, whitener, (wa - wb) / wb, wa / wb, None, mean_reason, dropped)
     warn_conditioning(fb, f"the {names[1]} weight covariance", xp, stacklevel=5)
     whitener, eigs, ratios = whiten_pair(fb, xp.asarray(a.col_cov), xp.asarray(b.col_cov), xp)
-    return _Coordinates(ms, mt, whitener, eigs, ratios, None, mean_reason)
+    return _Coordinates(ms, mt, whitener, eigs, ratios, None, mean_reason, dropped)
 
 
 def _reduced_covariance(law, G, vecs, s, xp):
