@@ -248,8 +248,8 @@ def whiten_pair(fb: PSDFactor, cov_a, cov_b, xp):
 
 def warn_conditioning(factor: PSDFactor, name: str, xp, stacklevel: int = 4) -> None:
     """ConditioningWarning when float64 may lose accuracy on this factor (float64 only)."""
-    if not xp.limited or factor.rank <= 1:
-        return
+    if not xp.limited or factor.rank <= 1 or factor.noise_free:
+        return      # (a diagonal covariance is whitened exactly, by scaling: nothing to lose)
     limit = COND_WARN if refinable(factor, xp) else COND_WARN_UNREFINED
     cond = factor.condition_number
     if cond > limit:

@@ -77,3 +77,12 @@ def test_weight_divergence_of_hand_built_kernels_follows_the_same_rule():
     with pytest.warns(ConditioningWarning, match="0.1534"):
         res = gd.divergence(diff_s, diff_t, X, kind="weight")
     assert res.total == 0.0
+
+
+def test_a_diagonal_reference_covariance_is_whitened_exactly_and_does_not_warn():
+    # cond 1e11 but diagonal: its eigenvalues are its entries, the whitening a scaling.
+    p, q = _law(1.0, 2e-11), _law(1.0, 1e-11)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConditioningWarning)
+        value = gd.kl_matrix_normal(p, q, rtol=0)
+    assert abs(value - _exact([1, 2e-11], [1, 1e-11])) < 4e-16
