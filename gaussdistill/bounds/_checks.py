@@ -23,7 +23,13 @@ def real(name: str, value, *, positive: bool = False, nonnegative: bool = False,
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise GaussDistillError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:   # a Python int beyond float64 (e.g. 10**400)
+        if allow_inf and value > 0:
+            return math.inf
+        raise GaussDistillError(f"{name} must be finite in float64; got an integer of "
+                                f"{len(str(abs(int(value))))} digits") from None
     if math.isnan(value):
         raise GaussDistillError(f"{name} must be a real number; got NaN")
     if math.isinf(value) and not (allow_inf and value > 0):
@@ -181,4 +187,5 @@ def u_minus_log1p(u):
         acc = acc * (-us) + 1.0 / (j + 2)
     out[small] = us * us * acc
     out[u <= -1.0] = np.inf
+    out[u == np.inf] = np.inf          # inf − log1p(inf) would be NaN
     return out

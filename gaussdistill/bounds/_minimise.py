@@ -72,8 +72,9 @@ def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
                 v = check_centred(eval_cgf(cgf, np.array([sign * lt]), name), np.array([sign * lt]), name)[0]
                 return (K + v) / lt if math.isfinite(v) else math.inf
 
-            res = minimize_scalar(f, bounds=(lo_t, hi_t), method="bounded",
-                                  options={"xatol": 1e-10, "maxiter": 200})
+            with np.errstate(invalid="ignore", over="ignore"):   # ±inf values (overflow) inside Brent's steps
+                res = minimize_scalar(f, bounds=(lo_t, hi_t), method="bounded",
+                                      options={"xatol": 1e-10, "maxiter": 200})
             evals += int(res.nfev)
             if math.isfinite(res.fun) and res.fun < best["value"]:
                 best = {"value": float(res.fun), "lambda": float(_lam_of_t(res.x, hi))}

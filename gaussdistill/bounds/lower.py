@@ -109,7 +109,11 @@ def largest_central_c(cgf, eta, gen_teacher, *, domain=None) -> CentralConstant:
     gT = C.real("gen_teacher", gen_teacher)
     p = float(_psi_at(cgf, np.array([e]), domain)[0])
     if gT > 0:
-        c = (e * gT - p) / (e * gT)
+        with np.errstate(over="ignore", divide="ignore"):
+            c = 1.0 - p / (e * gT) if e * gT > 0 else -math.inf
+        if not math.isfinite(c):   # ψ(−η)/(η gen_T) beyond float64 (e.g. a subnormal gen_T)
+            return CentralConstant(e, None, False, p, f"ψ(−η) = {p:.6g} is too large against η gen_T = "
+                                   f"{e * gT:.6g}: no admissible c")
         ok = 0.0 < c < 1.0
         reason = "" if ok else (f"c = {c:.6g} is not in (0, 1)" + (": ψ(−η) >= η gen_T, no admissible c"
                                                                     if c <= 0 else ""))

@@ -123,14 +123,15 @@ class QuadraticFormCGF:
         inside = (flat > lo) & (flat < hi)
         out = np.full(flat.shape, np.inf)
         idx = np.flatnonzero(inside)
-        b2 = self.beta**2
         step = max(1, (1 << 18) // max(self.alpha.size, 1))  # ~2 MiB temporaries per chunk
         for start in range(0, idx.size, step):
             sel = idx[start:start + step]
             li = flat[sel]
-            u = -2.0 * li[:, None] * self.alpha  # (chunk, p)
-            log_part = 0.5 * np.sum(u_minus_log1p(u), axis=-1)
-            lin_part = 0.5 * li**2 * np.sum(b2 / (1.0 + u), axis=-1)
+            with np.errstate(over="ignore"):       # an overflow here is a ψ beyond float64: +inf is its value
+                u = -2.0 * li[:, None] * self.alpha  # (chunk, p)
+                log_part = 0.5 * np.sum(u_minus_log1p(u), axis=-1)
+                # (λβ_i)² rather than λ²·β_i²: β_i = 0 contributes 0 even where λ² overflows
+                lin_part = 0.5 * np.sum((li[:, None] * self.beta) ** 2 / (1.0 + u), axis=-1)
             out[sel] = log_part + lin_part
         out = out.reshape(lam1.shape)
         return float(out[0]) if scalar else out

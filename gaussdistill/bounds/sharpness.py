@@ -51,7 +51,7 @@ def sharpness_bound(gen_teacher, first_order, kappa, rho2, *, sigma2=None, diver
         fo_a = Assumption("first_order", "checked", f"first-order term E⟨∇g, W_S − W_T⟩ = {fo:.6g} supplied")
     hess = Assumption("hessian_bound", "assumed",
                       f"‖∇²_w g(·, D)‖_op <= κ = {k:.6g} on the segments between W_T and W_S for almost every D")
-    curvature = 0.0 if (k == 0.0 and math.isfinite(r2)) else k * r2 / 2.0
+    curvature = 0.0 if k == 0.0 else k * r2 / 2.0     # κ = 0: g is affine, no curvature term even if ρ² = inf
     value = gT + fo + curvature
     rho = math.sqrt(r2)
     details: dict = {"gen_teacher": gT, "first_order": fo, "kappa": k, "rho2": r2, "rho": rho,

@@ -154,8 +154,8 @@ def stability_sigma2(beta, loss_bound, n) -> float:
     """
     b = C.real("beta", beta, nonnegative=True)
     M = C.real("loss_bound", loss_bound, nonnegative=True)
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise GaussDistillError(f"n must be a positive integer; got {n!r}")
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (int, np.integer)) or not 1 <= n <= 2**53:
+        raise GaussDistillError(f"n must be a positive integer <= 2**53; got {n!r}"[:200])
     c = 2.0 * b + M / n
     s2 = n * c * c / 4.0
     if s2 <= 0:
@@ -214,7 +214,8 @@ def subgaussian_proxy(cgf, lam_range, *, grid: int = 400) -> SubGaussianProxy:
         return SubGaussianProxy(math.inf, (lo, hi), False, where,
                                 f"ψ is +inf at λ = {where:.6g} inside lam_range {(lo, hi)}: the range leaves the CGF's "
                                 "domain, so the gap is not sub-Gaussian there")
-    ratio = 2.0 * psi / lam**2
+    with np.errstate(over="ignore"):         # a ratio beyond float64 is an infinite proxy
+        ratio = 2.0 * (psi / lam) / lam      # not psi/λ²: λ² underflows for λ < 1e-154
     i = int(np.argmax(ratio))
     best, arg = float(ratio[i]), float(lam[i])
     a = lam[max(i - 1, 0)]
@@ -224,9 +225,11 @@ def subgaussian_proxy(cgf, lam_range, *, grid: int = 400) -> SubGaussianProxy:
             if x == 0.0:
                 return 0.0
             v = C.check_centred(C.eval_cgf(cgf, np.array([x])), np.array([x]))[0]
-            return -2.0 * v / x**2 if math.isfinite(v) else -math.inf
+            with np.errstate(over="ignore"):
+                return -2.0 * (v / x) / x if math.isfinite(v) else -math.inf
 
-        res = minimize_scalar(f, bounds=(a, b), method="bounded", options={"xatol": 1e-12 * max(abs(a), abs(b))})
+        with np.errstate(invalid="ignore", over="ignore"):   # ±inf values (overflow) inside Brent's steps
+            res = minimize_scalar(f, bounds=(a, b), method="bounded", options={"xatol": 1e-12 * max(abs(a), abs(b))})
         if -res.fun > best:
             best, arg = float(-res.fun), float(res.x)
     return SubGaussianProxy(max(best, 0.0), (lo, hi), True, arg, "")

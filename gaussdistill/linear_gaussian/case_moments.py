@@ -90,10 +90,31 @@ def kl_modes_linear(s, sig_s, sig_t, k, tau, kind, direction="student||teacher")
 
 
 # ----------------------------------------------------------------------------- per-mode ingredients
+#: Below s_min/s_max = ILL_CONDITIONED the eigenvalues of X Xᵀ are taken from the SVD of X.
+ILL_CONDITIONED = 1e-6
+
+
 def design_modes(X, W_star):
-    """(s, U, rank, ‖W⋆u_j‖²) of X Xᵀ = U diag(s) Uᵀ, eigenvalues below rounding set to 0."""
+    """(s, U, rank, ‖W⋆u_j‖²) of X Xᵀ = U diag(s) Uᵀ (ascending), eigenvalues below rounding set to 0.
+
+    eigh(X Xᵀ) gives each s_j with an absolute error of about ε s_max: relative error ε·cond(X Xᵀ)
+    on the smallest. When s_min < ILL_CONDITIONED·s_max the modes are recomputed from the SVD of
+    the triangular factor R of Xᵀ = QR (X Xᵀ = RᵀR; Householder QR and the SVD are backward
+    stable): σ_j with absolute error ε σ_max, so s_j = σ_j² to relative error ε·σ_max/σ_j, the
+    square root of the condition number. The rank cutoff is then σ_j > max(d, n) ε σ_max.
+    """
+    eps = np.finfo(float).eps
     s, U = np.linalg.eigh(X @ X.T)
-    s = np.where(s > max(X.shape) * np.finfo(float).eps * max(s[-1], 0.0), s, 0.0)
+    if s[0] > ILL_CONDITIONED * s[-1]:
+        s = np.where(s > max(X.shape) * eps * max(s[-1], 0.0), s, 0.0)
+    else:
+        d = X.shape[0]
+        R = np.linalg.qr(X.T, mode="r")                      # min(n, d) × d, X Xᵀ = Rᵀ R
+        Uf, sv, _ = np.linalg.svd(R.T, full_matrices=True)  # R.T = Uf diag(sv) Vᵀ, Uf is d × d
+        sig = np.zeros(d)
+        sig[:sv.size] = sv
+        sig = np.where(sig > max(X.shape) * eps * sig[0], sig, 0.0)
+        s, U = (sig**2)[::-1].copy(), Uf[:, ::-1].copy()
     wsq = np.sum((W_star @ U) ** 2, axis=0)
     return s, U, int(np.count_nonzero(s)), wsq
 
@@ -111,8 +132,9 @@ def fixed_modes(cs) -> dict:
         g = np.where(s > 0, s / np.where(s + lS > 0, s + lS, 1.0), 0.0)
         sig_t = tT * nu2 / (s + lT) if tT > 0 else np.zeros_like(s)
         sig_s = tS * tau2 / (s + lS) if tS > 0 else np.zeros_like(s)
-        sampling = np.where(s > 0, tau2 * s / (m * np.where(s + lS > 0, s + lS, 1.0) ** 2), 0.0)
-        Em = np.where(s > 0, (s * s * wsq + nu2 * k * s) / (s + lT) ** 2, 0.0)
+        # written with h, g (no (s + λ)², which overflows for λ > 1e154)
+        sampling = np.where(s > 0, tau2 * g / (m * np.where(s + lS > 0, s + lS, 1.0)), 0.0)
+        Em = np.where(s > 0, h * h * wsq + nu2 * k * h / np.where(s + lT > 0, s + lT, 1.0), 0.0)
     c = cs._c
     sig_s_marg = sig_s.copy()
     if cs.student == "sampled" and c != 0:

@@ -30,19 +30,30 @@ from .case_moments import DIRECTIONS, KINDS, kl_modes
 from .teacher_gap import SumOfQuadraticForms, gap_cgf, gap_form
 
 STUDENTS = ("population", "sampled", "shrinkage")
+#: Largest integer argument (draws): beyond 2^53 float64 cannot tell m from m + 1.
+MAX_INT = 2**53
+#: Range of |ν|, |τ|, |c|: their squares must stay normal float64 numbers.
+SQUARE_RANGE = (1e-150, 1e150)
 DESIGNS = ("fixed", "random")
 
 
 # ----------------------------------------------------------------------------- validation
-def _real(name, value, *, positive=False, nonnegative=False):
+def _real(name, value, *, positive=False, nonnegative=False, bound=None):
     if isinstance(value, (bool, str, bytes)) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
             value = value.item()
         else:
             raise GaussDistillError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:   # a Python int beyond float64 (e.g. 10**400)
+        raise GaussDistillError(f"{name} must be finite in float64; got an integer of {len(str(abs(int(value))))} "
+                                "digits") from None
     if not math.isfinite(value):
         raise GaussDistillError(f"{name} must be finite; got {value}")
+    if bound is not None and value != 0 and not bound[0] <= abs(value) <= bound[1]:
+        raise GaussDistillError(f"{name} = {value:g} is outside [{bound[0]:g}, {bound[1]:g}]: its square "
+                                "would underflow or overflow float64")
     if positive and value <= 0:
         raise GaussDistillError(f"{name} must be > 0; got {value}")
     if nonnegative and value < 0:
@@ -53,6 +64,8 @@ def _real(name, value, *, positive=False, nonnegative=False):
 def _int(name, value, lo, hi=None):
     if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
         value = int(value)
+    if hi is None:
+        hi = MAX_INT
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or value < lo \
             or (hi is not None and value > hi):
         rng = f"in [{lo}, {hi}]" if hi is not None else f">= {lo}"
@@ -142,9 +155,9 @@ class CaseStudy:
         W = _matrix("W_star", self.W_star, (None, d))
         set_("X", X)
         set_("W_star", W)
-        set_("noise", _real("noise", self.noise, positive=True))
+        set_("noise", _real("noise", self.noise, positive=True, bound=SQUARE_RANGE))
         set_("soft_noise", self.noise if self.soft_noise is None
-             else _real("soft_noise", self.soft_noise, positive=True))
+             else _real("soft_noise", self.soft_noise, positive=True, bound=SQUARE_RANGE))
         for name in ("teacher_lam", "student_lam", "teacher_temperature", "student_temperature"):
             set_(name, _real(name, getattr(self, name), nonnegative=True))
         k = W.shape[0]
@@ -152,16 +165,16 @@ class CaseStudy:
             set_("rank", _int("rank", self.rank, 0, min(k, d)))
         set_("student", _choice("student", self.student, STUDENTS))
         set_("draws", _int("draws", self.draws, 1))
-        set_("shrinkage", _real("shrinkage", self.shrinkage))
+        set_("shrinkage", _real("shrinkage", self.shrinkage, bound=(0.0, SQUARE_RANGE[1])))
         set_("design", _choice("design", self.design, DESIGNS))
         if not isinstance(self.shared_teacher_draw, (bool, np.bool_)):
             raise GaussDistillError(f"shared_teacher_draw must be True or False; got {self.shared_teacher_draw!r}")
         cov = np.eye(d) if self.design_cov is None else _matrix("design_cov", self.design_cov, (d, d))
-        if self.design == "random":
-            if np.max(np.abs(cov - cov.T)) > 1e-10 * np.max(np.abs(cov)):
-                raise GaussDistillError("design_cov must be symmetric")
-            if np.linalg.eigvalsh(cov)[0] <= 0:
-                raise GaussDistillError("design_cov must be positive definite")
+        # checked in either design: a Σ_x that is not a covariance is a mistake even where it is unused
+        if np.max(np.abs(cov - cov.T)) > 1e-10 * np.max(np.abs(cov)):
+            raise GaussDistillError("design_cov must be symmetric")
+        if not np.linalg.eigvalsh(cov)[0] > 0:
+            raise GaussDistillError("design_cov must be positive definite")
         set_("design_cov", cov)
         rank_x = self._rank_x
         if self.teacher_lam == 0 and rank_x < d:
@@ -315,18 +328,23 @@ class CaseStudy:
         (:meth:`teacher_gap_cgf_domain`). Vectorised over ``lam``.
         """
         cgf = self.teacher_gap_cgf_callable(predictive)
-        if isinstance(lam, (str, bytes, bool)):
+        if lam is None or isinstance(lam, (str, bytes, bool, np.bool_)):
             raise GaussDistillError(f"lam must be a real number or array; got {lam!r}")
         try:
-            lam_arr = np.asarray(lam, dtype=float)
-        except (TypeError, ValueError):
-            raise GaussDistillError(f"lam must be a real number or array; got {lam!r}") from None
+            raw = np.asarray(lam)
+            if raw.dtype.kind not in "iuf":
+                raise TypeError
+            lam_arr = raw.astype(float)
+        except (TypeError, ValueError, OverflowError):
+            raise GaussDistillError(f"lam must be a real number or array of real numbers; got {lam!r}"[:200]) from None
         if np.isnan(lam_arr).any():
             raise GaussDistillError("lam must not be NaN")
         return cgf(lam_arr)
 
     def teacher_gap_cgf_callable(self, predictive: bool = False):
         """The callable ψ (or ψ_Y) with a ``domain`` attribute (open interval), for the bound evaluators."""
+        if not isinstance(predictive, (bool, np.bool_)):
+            raise GaussDistillError(f"predictive must be True or False; got {predictive!r}")
         return self._psi_y if predictive else self._psi
 
     def teacher_gap_cgf_domain(self, predictive: bool = False) -> tuple:
@@ -363,9 +381,12 @@ class CaseStudy:
         (``replicates``, ``seed``). Divergences: K^W pairs with ψ, K^Y and K̄ with ψ_Y
         (docs/mathematics.md §4.2); a sampled rank-r student's K is the convexity upper bound
         E_Ŷ KL (docs/mathematics.md §4.3), which keeps every bound valid (each is monotone in K).
+        Where gen_S itself is estimated, ``gen_student_stderr`` is its standard error and ``holds``
+        means slack ≥ −4·stderr (else ``gen_student_stderr`` is 0 and ``holds`` is exact up to rounding).
         """
         exact = self.exact_ingredients()
         need = ("gen_T", "gen_S", "K_weight", "K_predictive", "K_convexity", "psi", "first_order", "rho2", "kappa")
+        gS_se = 0.0
         if all(key in exact for key in need):
             values, mixed = exact, False
         else:
@@ -373,9 +394,16 @@ class CaseStudy:
             sim = simulate_pipeline(self, replicates=replicates, seed=seed)
             values = dict(sim.estimated_ingredients())
             values.update(exact)
+            values["estimated"] = set(values["estimated"]) - set(exact)
             mixed = True
+            if "gen_S" not in exact:
+                gS_se = sim.estimate("gen_S")[1]
         table = bound_table_for(self, values, etas=etas)
         table["ingredients"] = "exact+monte carlo" if mixed else "exact"
+        # gen_student is a Monte Carlo estimate where it has no closed form: holds within 4 standard errors
+        table["gen_student_stderr"] = gS_se
+        if gS_se > 0:
+            table["holds"] = ~(table["slack"] < -4.0 * gS_se)
         return table
 
     def run(self, replicates: int = 1000, seed: int | None = 0):

@@ -25,7 +25,8 @@ def _block_eigs(P, Qo):
     r = np.hypot(P, 2.0 * Qo)
     big = np.where(P >= 0, (P + r) / 2.0, (P - r) / 2.0)          # the larger-|·| root, no cancellation
     with np.errstate(divide="ignore", invalid="ignore"):
-        small = np.where(big != 0, -Qo * Qo / np.where(big != 0, big, 1.0), 0.0)
+        # −Qo²/big as −(Qo/big)·Qo: |big| >= |Qo|, so nothing overflows for large ν
+        small = np.where(big != 0, -(Qo / np.where(big != 0, big, 1.0)) * Qo, 0.0)
         share_big = np.where(r > 0, 0.5 * (1.0 + np.abs(P) / np.where(r > 0, r, 1.0)), 1.0)
     return big, small, share_big, 1.0 - share_big
 
@@ -58,7 +59,7 @@ class SumOfQuadraticForms:
 
 
 def gap_form(cs):
-    """(p_j, q_j, b_j², k(n − ρ)) of the per-mode blocks above, for the modes with s_j > 0."""
+    """(p_j, q_j, |b_j|, k(n − ρ)) of the per-mode blocks above, for the modes with s_j > 0."""
     if cs.design != "fixed":
         raise GaussDistillError("teacher_gap_cgf: in the random design the teacher gap is not a Gaussian "
                                 "quadratic form (X is random); use gaussdistill.simulate for its empirical CGF")
@@ -68,8 +69,8 @@ def gap_form(cs):
     nu2, n = f["nu2"], f["n"]
     p = nu2 * (2 * h - 1) / n
     q = nu2 * np.sqrt(cs.teacher_temperature * h) / n
-    b2 = (2.0 / n) ** 2 * nu2 * (1 - h) ** 2 * s * wsq
-    return p, q, b2, f["k"] * (n - f["rho"])
+    b = (2.0 / n) * cs.noise * (1 - h) * np.sqrt(s * wsq)     # |b_j|, not b_j²: no overflow for large ν‖W⋆‖
+    return p, q, b, f["k"] * (n - f["rho"])
 
 
 def gap_cgf(cs, predictive: bool) -> SumOfQuadraticForms:
@@ -83,13 +84,13 @@ def gap_cgf(cs, predictive: bool) -> SumOfQuadraticForms:
     raised by τ²ν²/n² and the complement coupled to E′.
     """
     from ..bounds import QuadraticFormCGF
-    p, q, b2, n_out = cs._gap_form
+    p, q, b, n_out = cs._gap_form
     n, nu, tau = cs.n, cs.noise, cs.soft_noise
     if predictive:
-        q = np.sqrt(q * q + (tau * nu / n) ** 2)
+        q = np.hypot(q, tau * nu / n)        # sqrt(q² + τ²ν²/n²) without overflow
     big, small, wb, ws = _block_eigs(p, q)
     alpha = np.concatenate([big, small])
-    beta = np.sqrt(np.concatenate([wb, ws]) * np.concatenate([b2, b2]))
+    beta = np.sqrt(np.concatenate([wb, ws])) * np.concatenate([b, b])
     parts = [(QuadraticFormCGF(alpha, beta), 1), (QuadraticFormCGF(alpha, np.zeros_like(alpha)), cs.k - 1)]
     if n_out:
         if predictive:

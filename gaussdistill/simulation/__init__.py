@@ -17,15 +17,17 @@ import math
 import numbers
 import sys
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from ..bounds.result import FrozenDict
 from ..errors import GaussDistillError
 from .cgf import EmpiricalCGF
 from .pipeline import KIND_COLUMNS, draw_chunk
 
+#: Largest replicate count accepted (far beyond any memory or time budget; keeps the count an index).
+MAX_REPLICATES = 2**40
 #: Floats per replicate allowed in one chunk (E and, in the random design, X dominate).
 CHUNK_FLOATS = 2**22
 
@@ -39,16 +41,28 @@ def _check_replicates(replicates):
         replicates = int(replicates)
     if isinstance(replicates, bool) or not isinstance(replicates, (numbers.Integral, np.integer)) or replicates < 2:
         raise GaussDistillError(f"replicates must be an integer >= 2 (a standard error needs two); got {replicates!r}")
+    if replicates > MAX_REPLICATES:
+        raise GaussDistillError(f"replicates must be <= {MAX_REPLICATES} (2^40); got {replicates!r}"[:200])
     return int(replicates)
 
 
 def _seed_sequence(seed):
+    """A fresh SeedSequence for ``seed`` (never the caller's object: spawning mutates it).
+
+    A SeedSequence is copied (same entropy, spawn key and children count), so passing the same
+    one twice gives the same results; a numpy Generator supplies 128 bits of entropy from its
+    stream (reproducible for a Generator in a given state, and it advances the Generator).
+    """
     if isinstance(seed, np.random.SeedSequence):
-        return seed
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size,
+                                      n_children_spawned=seed.n_children_spawned)
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence([int(x) for x in seed.integers(0, 2**32, size=4, dtype=np.uint64)])
     if seed is None:
         return np.random.SeedSequence()
     if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)) or int(seed) < 0:
-        raise GaussDistillError(f"seed must be None, a non-negative integer or a numpy SeedSequence; got {seed!r}")
+        raise GaussDistillError("seed must be None, a non-negative integer, a numpy SeedSequence or a numpy "
+                                f"Generator; got {seed!r}")
     return np.random.SeedSequence(int(seed))
 
 
@@ -60,6 +74,8 @@ def chunk_size(cs, replicates: int) -> int:
 
 
 def _progress_bar(progress, total, chunks):
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise GaussDistillError(f"progress must be None, True or False; got {progress!r}")
     show = (sys.stderr.isatty() and chunks > 1) if progress is None else bool(progress)
     if not show:
         return None
@@ -88,7 +104,10 @@ def draw_samples(cs, replicates: int, seed=0, progress=None) -> dict:
         if bar is not None:
             bar.close()
     keys = set.intersection(*(set(p) for p in parts))
-    return {key: np.concatenate([p[key] for p in parts]) for key in sorted(keys)}
+    out = {key: np.concatenate([p[key] for p in parts]) for key in sorted(keys)}
+    for arr in out.values():
+        arr.setflags(write=False)
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,13 +130,13 @@ class SimulationResult:
     cgf_predictive : fixed design: the empirical ψ_Y, the CGF of h = g(W_T, D) + τ⟨2νE/n, E′⟩
         (docs/mathematics.md §4.2), from one simulated channel draw per replicate; else None.
     bounds : pandas DataFrame, see :func:`simulate`.
-    samples : read-only mapping of the per-replicate arrays.
+    samples : read-only mapping (picklable) of the per-replicate arrays (read-only).
     """
 
     case_study: Any
     replicates: int
     seed: object
-    samples: MappingProxyType
+    samples: FrozenDict
     estimates: Any
     cgf: EmpiricalCGF
     cgf_predictive: EmpiricalCGF | None = None
@@ -254,7 +273,7 @@ def simulate_pipeline(case_study, replicates: int = 1000, seed=0, progress=None)
     estimates = _estimates_table(case_study, samples)
     cgf = EmpiricalCGF.of(samples["gen_T"])
     cgf_y = EmpiricalCGF.of(samples["_h_T"]) if "_h_T" in samples else None
-    result = SimulationResult(case_study, int(replicates), seed, MappingProxyType(samples), estimates, cgf, cgf_y)
+    result = SimulationResult(case_study, int(replicates), seed, FrozenDict(samples), estimates, cgf, cgf_y)
     object.__setattr__(result, "bounds", _bounds_table(case_study, result, samples))
     return result
 

@@ -9,11 +9,10 @@ import math
 
 import numpy as np
 import pytest
-from scipy.special import logsumexp
 
 from gaussdistill import bounds as B
-from oracles.discrete import DiscreteCGF
 
+from oracles.discrete import DiscreteCGF
 
 DISCRETE = DiscreteCGF([0.0, 1.0, 3.0, -2.0], [0.4, 0.3, 0.2, 0.1])
 

@@ -1,0 +1,61 @@
+"""The bound evaluators at the edges of float64: huge integers, λ² underflow, κ = 0 with ρ² = inf."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import gaussdistill as gd
+from gaussdistill import bounds as B
+
+
+def _psi(lam):
+    return 0.5 * np.asarray(lam, dtype=float) ** 2          # σ² = 1
+
+
+def test_huge_python_integers():
+    # K beyond float64 is +inf (a vacuous bound), not an OverflowError
+    assert B.subgaussian_bound(10**400, 1.0, 0.1).value == math.inf
+    assert B.cgf_bound(10**400, _psi, 0.1).value == math.inf
+    with pytest.raises(gd.GaussDistillError, match="gen_teacher"):
+        B.cgf_bound(1.0, _psi, 10**400)
+    with pytest.raises(gd.GaussDistillError, match="kappa"):
+        B.sharpness_bound(0.0, 0.0, 10**400, 1.0)
+    with pytest.raises(gd.GaussDistillError, match="n must be"):
+        B.stability_sigma2(0.1, 1.0, 10**400)
+
+
+def test_sharpness_kappa_zero_with_infinite_rho2():
+    """κ = 0: g is affine, the curvature term is 0 whatever ρ² (0·inf was NaN)."""
+    r = B.sharpness_bound(0.1, 0.25, 0.0, math.inf)
+    assert r.value == pytest.approx(0.35) and r.valid
+
+
+def test_quadratic_form_where_lambda_squared_overflows():
+    """α = −1e-200, β = 0, λ = 1e180: u = 2e-20 and ψ = ½(u − log1p u) = u²/4 = 1e-40 by hand;
+    λ²β² was inf·0 = NaN."""
+    f = B.QuadraticFormCGF([-1e-200], [0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert f(1e180) == pytest.approx(1e-40, rel=1e-12)
+        # u = 2λ|α| = inf: ψ is beyond float64 (+inf), never NaN
+        assert B.QuadraticFormCGF([-1.0], [0.0])(1e308) == math.inf
+
+
+def test_central_constant_with_subnormal_gen_teacher():
+    c = B.largest_central_c(_psi, 1.0, 1e-310)
+    assert c.c is None and not c.admissible and "no admissible c" in c.reason
+    ing = B.BoundIngredients(1e-310, {"weight": 0.5}, cgf=_psi, etas=(1.0,))
+    table = B.bound_table(ing)
+    assert not table["value"].isna().any()
+
+
+def test_proxy_for_a_tiny_lambda_range():
+    """ψ(λ) = λ²σ²/2 with σ² = 1e200 on |λ| <= 1e-170 (λ² underflows): the proxy is σ² by hand."""
+    s2 = 1e200
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = B.subgaussian_proxy(lambda lam: 0.5 * s2 * np.asarray(lam) * np.asarray(lam), (-1e-170, 1e-170))
+    assert p.valid and p.sigma2 == pytest.approx(s2, rel=1e-9)

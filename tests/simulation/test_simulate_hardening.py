@@ -1,0 +1,57 @@
+"""The simulator's seeds, limits and immutability."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+import gaussdistill as gd
+
+
+@pytest.fixture(scope="module")
+def cs():
+    rng = np.random.default_rng(1)
+    return gd.CaseStudy(rng.standard_normal((3, 8)), rng.standard_normal((2, 3)), noise=0.6, soft_noise=0.8)
+
+
+def test_same_seed_sequence_twice_gives_the_same_result(cs):
+    """Spawning mutates a SeedSequence: the simulator must not spawn from the caller's object."""
+    ss = np.random.SeedSequence(9)
+    a = gd.simulate_pipeline(cs, replicates=40, seed=ss)
+    b = gd.simulate_pipeline(cs, replicates=40, seed=ss)
+    assert ss.n_children_spawned == 0
+    assert a.estimates.equals(b.estimates) and a.bounds.equals(b.bounds)
+    c = gd.simulate_pipeline(cs, replicates=40, seed=np.random.SeedSequence(9))
+    assert a.estimates.equals(c.estimates)
+
+
+def test_generator_seed(cs):
+    a = gd.simulate_pipeline(cs, replicates=40, seed=np.random.default_rng(4))
+    b = gd.simulate_pipeline(cs, replicates=40, seed=np.random.default_rng(4))
+    assert a.estimates.equals(b.estimates)
+    g = np.random.default_rng(4)
+    first = gd.simulate_pipeline(cs, replicates=40, seed=g)
+    second = gd.simulate_pipeline(cs, replicates=40, seed=g)      # the Generator advanced
+    assert first.estimates.equals(a.estimates) and not second.estimates.equals(a.estimates)
+
+
+@pytest.mark.parametrize("kwargs,name", [
+    (dict(replicates=10**28), "replicates"),
+    (dict(replicates=20, progress="yes"), "progress"),
+    (dict(replicates=20, seed=-1), "seed"),
+])
+def test_bad_arguments(cs, kwargs, name):
+    with pytest.raises(gd.GaussDistillError, match=name):
+        gd.simulate(cs, **kwargs)
+
+
+def test_result_is_immutable_and_picklable(cs):
+    r = gd.simulate_pipeline(cs, replicates=30, seed=2)
+    with pytest.raises(ValueError):
+        r.samples["gen_T"][0] = 5.0
+    with pytest.raises(TypeError):
+        r.samples["gen_T"] = np.zeros(30)
+    back = pickle.loads(pickle.dumps(r))
+    assert back.estimates.equals(r.estimates)
+    assert np.array_equal(back.samples["gen_S"], r.samples["gen_S"])
