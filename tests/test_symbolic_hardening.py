@@ -289,3 +289,26 @@ def test_very_unequal_variances_keep_their_digits(kind, ratio):
     if ratio >= 1e-30:
         got = dec.evaluate(**p, s=s, w=w)["variance"]
         assert got == pytest.approx(float(ref), rel=1e-13)
+
+
+def test_ordering_check_leaks_no_warning_and_orders_beyond_float64():
+    """The rank-r ordering check ran in float64 outside np.errstate: inf − inf leaked a
+    RuntimeWarning and left the check undecided (NaN compares False: a wrong order passed
+    silently, also for the mpmath backend, which now orders in mpmath)."""
+    import warnings
+
+    import mpmath
+    dec = sy.aligned_decomposition("convexity", d=3, rank=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(GaussDistillError, match=r"cannot be checked in float64.*mpmath"):
+            dec.evaluate(**dict(P, tau=1e-200))
+        out = dec.lambdify("mpmath")(**dict(P, tau=1e-200))
+        assert mpmath.isfinite(out["total"]) and out["total"] > mpmath.mpf("1e400")
+        bad = dict(P, s=[1e200, 1e250, 1e300])   # mode 3 is the top one: order violated
+        with pytest.raises(GaussDistillError, match="ordering assumption violated"):
+            dec.lambdify("mpmath")(**bad)
+        with pytest.raises(GaussDistillError, match="ordering|float64"):
+            dec.evaluate(**bad)
+        with pytest.raises(GaussDistillError, match="ordering assumption violated"):
+            sy.generalization_gaps(d=3, rank=1).lambdify("mpmath")(**dict(bad, n=20))

@@ -217,7 +217,7 @@ class AlignedDecomposition:
 
         def compiled(**values):
             vals = self._collect(values, backend)
-            self._check_domain(vals)
+            self._check_domain(vals, backend)
             argv = [vals.get(nm, np.nan) for nm in names] + list(vals["s"]) + list(vals["w"])
             if backend == "numpy":
                 argv = [np.asarray(a, dtype=float) for a in argv]
@@ -266,7 +266,7 @@ class AlignedDecomposition:
                          + "; ".join(f"{m}: {DESCRIPTIONS[m]}" for m in missing) + ")")
         return vals
 
-    def _check_domain(self, vals):
+    def _check_domain(self, vals, backend="numpy"):
         """Model-specific domain checks (the generic ones are done by ``clean_values``)."""
         def arr(x):
             return np.asarray(x, dtype=float) if not _is_mp(x) else np.asarray(float(x))
@@ -280,12 +280,12 @@ class AlignedDecomposition:
                     raise _Error(f"{nm}: the weight divergence needs Sigma_S, Sigma_T > 0, "
                                  f"so {nm} > 0; use kind='predictive' for deterministic kernels")
         if not self.full_rank:
-            self._check_ordering(vals)
+            self._check_ordering(vals, backend)
 
-    def _check_ordering(self, vals):
+    def _check_ordering(self, vals, backend="numpy"):
         """Rank-r students: modes 1..r must be the top r both for the student's truncation
         and in the divergence's metric, else the expressions describe another student."""
-        check_mode_order(self._S, self._lambdified, vals, self.rank_r, (
+        check_mode_order(self._S, self._lambdified, vals, self.rank_r, backend=backend, criteria=(
             ("the student's truncation (sigma_j^2 of W_hat A_S^{1/2} = "
              "w_j^2 s_j^2 h_j^2/(s_j+lambda_S))", self._data["student_criterion"]),
             ("the divergence metric (Gamma_j w_j^2 h_j^2)", self._data["metric_criterion"])))
@@ -319,14 +319,32 @@ def _as_float_array(x):
     return np.asarray(float(x) if _is_mp(x) else x, dtype=float)
 
 
-def check_mode_order(S: ModelSymbols, cache: dict, vals: dict, r: int, criteria) -> None:
+def check_mode_order(S: ModelSymbols, cache: dict, vals: dict, r: int, criteria,
+                     backend: str = "numpy") -> None:
     """Raise unless, for every ``(what, exprs)`` in ``criteria``, the per-mode values
     ``exprs`` are such that min_{j<=r} >= max_{j>r} (element-wise over grids).
 
     Ties are accepted (then the truncated SVD is not unique; both choices are optimal).
-    ``cache`` stores the compiled criteria.
+    ``cache`` stores the compiled criteria.  With ``backend="mpmath"`` (scalars) the
+    criteria are compared in mpmath, so values beyond float64's range are ordered too; in
+    float64 a criterion that overflows cannot be ordered and is an error suggesting mpmath.
     """
     args = list(S.scalars()) + list(S.s) + list(S.w)
+    if backend == "mpmath":
+        import mpmath
+        names = list(SCALAR_NAMES)
+        argv = [mpmath.nan if vals.get(nm) is None else mpmath.mpf(vals[nm]) for nm in names]
+        argv += [mpmath.mpf(x) for x in vals["s"]] + [mpmath.mpf(x) for x in vals["w"]]
+        for what, exprs in criteria:
+            key = ("order-mp", tuple(exprs))
+            if key not in cache:
+                cache[key] = sp.lambdify(args, list(exprs), modules=numeric_modules("mpmath"))
+            c = cache[key](*argv)
+            lo = min(c[:r]) if r > 0 else mpmath.inf
+            hi = max(c[r:])
+            if lo < hi - mpmath.mpf(10) ** -12 * max(abs(lo), abs(hi)):
+                _order_error(r, what)
+        return
     argv = [_as_float_array(vals.get(nm)) for nm in SCALAR_NAMES]
     argv += [_as_float_array(x) for x in vals["s"]] + [_as_float_array(x) for x in vals["w"]]
     for what, exprs in criteria:
@@ -335,14 +353,23 @@ def check_mode_order(S: ModelSymbols, cache: dict, vals: dict, r: int, criteria)
             cache[key] = sp.lambdify(args, list(exprs), modules=numeric_modules("numpy"))
         with np.errstate(all="ignore"):
             c = [np.asarray(x, dtype=float) for x in cache[key](*argv)]
-        lo = np.min(np.stack(np.broadcast_arrays(*c[:r])), axis=0) if r > 0 else np.inf
-        hi = np.max(np.stack(np.broadcast_arrays(*c[r:])), axis=0)
-        tol = 1e-12 * np.maximum(np.abs(lo), np.abs(hi))
-        if np.any(lo < hi - tol):
-            raise _Error(
-                f"ordering assumption violated: the rank-{r} expressions assume modes "
-                f"1..{r} are the top {r} for {what}, but a mode j > {r} is larger. "
-                "Reorder the spectra (s, w) so these are non-increasing across j = r.")
+            lo = np.min(np.stack(np.broadcast_arrays(*c[:r])), axis=0) if r > 0 else np.inf
+            hi = np.max(np.stack(np.broadcast_arrays(*c[r:])), axis=0)
+            tol = 1e-12 * np.maximum(np.abs(lo), np.abs(hi))
+            undecided = ~np.isfinite(hi) | (~np.isfinite(lo) & (r > 0))
+            if np.any(undecided):
+                raise _Error(f"the ordering assumption of the rank-{r} expressions ({what}) "
+                             "cannot be checked in float64 at these values (overflow); "
+                             "evaluate with lambdify('mpmath')")
+            if np.any(lo < hi - tol):
+                _order_error(r, what)
+
+
+def _order_error(r, what):
+    raise _Error(
+        f"ordering assumption violated: the rank-{r} expressions assume modes "
+        f"1..{r} are the top {r} for {what}, but a mode j > {r} is larger. "
+        "Reorder the spectra (s, w) so these are non-increasing across j = r.")
 
 
 @functools.lru_cache(maxsize=128)

@@ -100,7 +100,7 @@ class GapExpressions:
             if not self.full_rank:
                 check_mode_order(self._S, self._cache, vals, self.rank_r, (
                     ("the student's truncation (sigma_j^2 of W_hat A_S^{1/2})",
-                     self._criterion),))
+                     self._criterion),), backend=backend)
             argv = [vals.get(nm, np.nan) for nm in SCALAR_NAMES] + list(vals["s"]) + list(vals["w"])
             if backend == "numpy":
                 argv = [np.asarray(a, dtype=float) for a in argv]
