@@ -77,13 +77,16 @@ class MatrixNormal:
 
     @property
     def col_cov(self) -> np.ndarray:
-        """Column covariance V (m×m), dense and read-only (built on first use)."""
+        """Column covariance V (m×m), dense, exactly symmetric and read-only (built on first use)."""
         if self._col_cov is None:
             if self._col_structure is not None:
                 cov = self._col_structure.dense()
             else:
                 f = self._col_factor
                 cov = (f.vectors * f.values[None, :]) @ f.vectors.T
+            # Exactly symmetric: the product rounds (i, j) and (j, i) differently, and an
+            # mpmath evaluation (precision=) takes this matrix's numbers as exact.
+            cov = 0.5 * cov + 0.5 * cov.T
             self._set(_col_cov=read_only(cov))
         return self._col_cov
 
