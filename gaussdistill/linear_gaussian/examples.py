@@ -59,7 +59,11 @@ def example_problem(k=6, d=8, n=200, rank=2, noise=0.5, soft_noise=None, teacher
     rank = as_rank("rank", rank, min(k, d))
     noise = as_scalar("noise", noise, positive=True)
     soft_noise = noise if soft_noise is None else as_scalar("soft_noise", soft_noise, positive=True)
-    X, Y, w_star = example_data(k, d, n, noise, seed)
+    try:
+        X, Y, w_star = example_data(k, d, n, noise, seed)
+    except MemoryError:
+        raise GaussDistillError(f"k={k}, d={d}, n={n}: the example's arrays do not fit in memory; "
+                                f"pass smaller sizes") from None
     teacher = ridge_teacher(X, Y, teacher_lam, noise, teacher_temperature)
     student = rank_student(teacher, X, rank, lam=student_lam, soft_noise=soft_noise,
                            temperature=student_temperature)

@@ -39,7 +39,10 @@ def from_samples_as_rows(X_rows, Y_rows=None):
     n = X_rows.shape[0]
     if Y_rows is None:
         return np.array(X_rows.T), None
-    y = np.asarray(Y_rows)
+    try:
+        y = np.asarray(Y_rows)
+    except (TypeError, ValueError) as exc:     # ragged nested lists
+        raise GaussDistillError(f"Y_rows must be a numeric array of n rows; could not read it ({exc})") from None
     if y.ndim == 1:
         Y_rows = as_matrix("Y_rows", y[:, None], (n, None))
     else:

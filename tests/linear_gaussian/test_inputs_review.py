@@ -1,0 +1,17 @@
+"""Inputs found to escape as raw numpy exceptions: each must be a GaussDistillError naming it."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gaussdistill as gd
+
+
+def test_ragged_targets_in_rows_are_an_error_naming_y_rows():
+    with pytest.raises(gd.GaussDistillError, match="Y_rows"):
+        gd.from_samples_as_rows(np.ones((5, 2)), [[1.0], [2.0, 3.0], [4.0], [5.0], [6.0]])
+
+
+def test_an_example_too_large_for_memory_is_an_error_naming_the_sizes():
+    with pytest.raises(gd.GaussDistillError, match="k=1000000000000"):
+        gd.example_problem(k=10**12)
