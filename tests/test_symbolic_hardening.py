@@ -312,3 +312,23 @@ def test_ordering_check_leaks_no_warning_and_orders_beyond_float64():
             dec.evaluate(**bad)
         with pytest.raises(GaussDistillError, match="ordering assumption violated"):
             sy.generalization_gaps(d=3, rank=1).lambdify("mpmath")(**dict(bad, n=20))
+
+
+def test_optimisers_name_the_parameter_and_leak_nothing():
+    """Before: optimal_soft_noise(weight, t_S=0) raised a raw IndexError (the objective
+    lambdified to a constant); an objective free of the parameter did the same; bounds
+    (-1e308, 1e308) leaked an overflow RuntimeWarning; monte_carlo_rank with nu = 0 blamed
+    'noise' and with w = 1e200 leaked an overflow RuntimeWarning."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(GaussDistillError, match=r"^t_S: the weight divergence needs"):
+            sy.optimal_soft_noise(dict(V, t_S=0.0), objective="weight")
+        with pytest.raises(GaussDistillError, match=r"width upper - lower overflows"):
+            sy.optimal_shrinkage(dict(V, c=1.0), bounds=(-1e308, 1e308))
+        flat = sy.minimize_parameter(_conv_total(), "c", V, (0.0, 1.0), sy.model_symbols(2))
+        assert flat.derivative == 0.0 and 0.0 <= flat.value <= 1.0   # any c minimises it
+        with pytest.raises(GaussDistillError, match=r"^nu=0.0: .*nu > 0"):
+            sy.monte_carlo_rank(dict(V, nu=0.0), draws=3)
+        with pytest.raises(GaussDistillError, match=r"^risk: not finite in float64"):
+            sy.monte_carlo_rank(dict(V, w=[1e200, 1e200]), draws=3)

@@ -214,6 +214,8 @@ def clean_bounds(name, bounds):
     hi = as_number("bounds[1]", bounds[1], allow_array=False)
     if not hi > lo:
         raise GaussDistillError(f"bounds={bounds!r}: need lower < upper")
+    if not math.isfinite(hi - lo):
+        raise GaussDistillError(f"bounds={bounds!r}: the width upper - lower overflows float64")
     if name in DOMAINS:
         dlo, strict, integer = DOMAINS[name]
         if integer:

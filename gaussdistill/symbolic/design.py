@@ -126,8 +126,11 @@ def minimize_parameter(expr, name, values, bounds, symbols, grid=400, try_closed
     fp = sp.lambdify(x, deriv.subs(subs), modules=numeric_modules("numpy"))
 
     def F(t):
+        t = np.asarray(t, dtype=float)
         with np.errstate(all="ignore"):
-            v = np.asarray(f(np.asarray(t, dtype=float)), dtype=float)
+            v = np.asarray(f(t), dtype=float)
+        # An objective free of x lambdifies to a constant: give it the shape of t.
+        v = np.broadcast_to(v, t.shape)
         return np.where(np.isfinite(v), v, np.inf)
 
     # Closed form, two cheap routes (general ``solve`` on these expressions can hang):
@@ -156,6 +159,9 @@ def minimize_parameter(expr, name, values, bounds, symbols, grid=400, try_closed
     else:
         ts = np.linspace(lo, hi, grid)
     vals = F(ts)
+    if not np.any(np.isfinite(vals)):
+        raise _Error(f"the objective is not finite (or not defined) at any {name} in "
+                     f"bounds=({lo:g}, {hi:g}) at these values of the other parameters")
     i = int(np.argmin(vals))
     a, b = ts[max(i - 1, 0)], ts[min(i + 1, len(ts) - 1)]
     res = minimize_scalar(lambda t: float(F(t)), bounds=(a, b), method="bounded",
@@ -194,6 +200,12 @@ def _prepare(values, d, rank):
     return out, d
 
 
+def _inside(name, bounds):
+    """A point inside the (validated) bounds, to check the other values before optimising."""
+    lo, hi = clean_bounds(name, bounds)
+    return lo + (hi - lo) / 2
+
+
 def _validate_point(kind_obj, values):
     kind_obj.evaluate(**values)  # domain + ordering checks (raises a clear ValueError)
 
@@ -211,6 +223,7 @@ def optimal_student_ridge(values, objective="risk", *, rank=None, direction="stu
     """
     values, d = _prepare(values, d, rank)
     expr, obj = _objective(objective, d, rank, student, direction)
+    _validate_point(obj, dict(values, lambda_S=_inside("lambda_S", bounds)))
     out = minimize_parameter(expr, "lambda_S", values, bounds, obj._S)
     _validate_point(obj, dict(values, lambda_S=out.value))
     return out
@@ -222,6 +235,7 @@ def optimal_shrinkage(values, objective="risk", *, rank=None, direction="student
     the objective.  For the risk and for K̄ the objective is quadratic in c: closed form."""
     values, d = _prepare(values, d, rank)
     expr, obj = _objective(objective, d, rank, "shrinkage", direction)
+    _validate_point(obj, dict(values, c=_inside("c", bounds)))
     out = minimize_parameter(expr, "c", values, bounds, obj._S)
     _validate_point(obj, dict(values, c=out.value))
     return out
@@ -233,6 +247,7 @@ def optimal_teacher_ridge(values, objective="risk", *, rank=None, direction="stu
     teacher's regularisation on what the student inherits."""
     values, d = _prepare(values, d, rank)
     expr, obj = _objective(objective, d, rank, student, direction)
+    _validate_point(obj, dict(values, lambda_T=_inside("lambda_T", bounds)))
     out = minimize_parameter(expr, "lambda_T", values, bounds, obj._S)
     _validate_point(obj, dict(values, lambda_T=out.value))
     return out
@@ -250,6 +265,7 @@ def optimal_soft_noise(values, objective="predictive", *, rank=None,
     in τ.  Formulas: docs/mathematics.md §2.2–2.4."""
     values, d = _prepare(values, d, rank)
     expr, obj = _objective(objective, d, rank, student, direction)
+    _validate_point(obj, dict(values, tau=_inside("tau", bounds)))
     out = minimize_parameter(expr, "tau", values, bounds, obj._S)
     _validate_point(obj, dict(values, tau=out.value))
     return out

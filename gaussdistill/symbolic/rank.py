@@ -201,6 +201,8 @@ def monte_carlo_rank(values, objective="risk", *, n=None, draws=200, seed=0, pri
     k = clean_int("k", int(values["k"]), 1, 10_000)
     if k < d:
         raise _Error(f"k: the aligned model needs k >= d = {d}")
+    if not values["nu"] > 0:
+        raise _Error(f"nu={values['nu']!r}: the simulated teacher needs label noise nu > 0")
     rng = np.random.default_rng(seed)
     X, W = aligned_design(np.asarray(values["s"], float), np.asarray(values["w"], float), k, n, rng)
     nu, tau = values["nu"], values["tau"]
@@ -214,7 +216,11 @@ def monte_carlo_rank(values, objective="risk", *, n=None, draws=200, seed=0, pri
             if objective == "risk":
                 err = (student.mean - W) @ X
                 cov = np.trace(X.T @ student.col_cov @ X)
-                out[i, r] = (np.sum(err**2) + k * cov) / n + k * nu**2
+                with np.errstate(all="ignore"):
+                    out[i, r] = (np.sum(err**2) + k * cov) / n + k * nu**2
+                if not np.isfinite(out[i, r]):
+                    raise _Error("risk: not finite in float64 at these values (overflow: "
+                                 "rescale s, w, nu)")
             else:
                 out[i, r] = float(gd.divergence(student, teacher, X, soft_noise=tau, kind=objective,
                                                 direction=direction).total)
