@@ -175,6 +175,11 @@ class TeacherGapCGF:
         """The validated parameter vector (k, n, ν, τ, λ_T, t_T, s_1..s_d, w_1..w_d) as floats."""
         return _clean(self.d, values)
 
+    @staticmethod
+    def _vec(vec):
+        # numpy scalars: Python floats raise OverflowError in x**2; numpy gives inf (checked).
+        return tuple(np.float64(v) for v in vec)
+
     def domain(self, **values) -> tuple[float, float]:
         """Open interval of λ where every domain factor 1 + a₁λ + a₂λ² is > 0 (a₀ = 1).
 
@@ -183,7 +188,10 @@ class TeacherGapCGF:
         _, coeffs, _ = self._compiled()
         lo, hi = -math.inf, math.inf
         for f in (coeffs if vec[1] > self.d else coeffs[:-1]):
-            a0, a1, a2 = (float(x) for x in f(*vec))
+            with np.errstate(all="ignore"):
+                a0, a1, a2 = (float(x) for x in f(*self._vec(vec)))
+            if not all(map(math.isfinite, (a0, a1, a2))):
+                raise GaussDistillError(_OVERFLOW)
             r_lo, r_hi = _positive_interval(a0, a1, a2)
             lo, hi = max(lo, r_lo), min(hi, r_hi)
         return lo, hi
@@ -196,17 +204,26 @@ class TeacherGapCGF:
         fn, _, _ = self._compiled()
         out = np.full(lam_arr.shape, np.inf)
         inside = (lam_arr > lo) & (lam_arr < hi)
-        if inside.any():
+        if vec[2] == 0.0:  # nu = 0: the gap is identically 0 (every cell is), so ψ ≡ 0
+            out[inside] = 0.0
+        elif inside.any():
             with np.errstate(all="ignore"):
-                out[inside] = np.asarray(fn(lam_arr[inside], *vec), dtype=float)
+                out[inside] = np.asarray(fn(lam_arr[inside], *self._vec(vec)), dtype=float)
+            if np.isnan(out).any():
+                bad = lam_arr[np.isnan(out)].ravel()[0]
+                raise GaussDistillError(f"ψ(λ = {bad:.3g}) is not representable in float64 at these "
+                                        "values (overflow); use a smaller |λ| or rescale the data")
         return float(out[0]) if np.ndim(lam) == 0 else out
 
     def moments(self, **values) -> dict:
         """gen_T (= E g) and Var g at the given values."""
         vec = self.values(**values)
         _, _, mom = self._compiled()
-        g, v = mom(*vec)
-        return {"gen_T": float(g), "variance": float(v)}
+        with np.errstate(all="ignore"):
+            g, v = (float(x) for x in mom(*self._vec(vec)))
+        if not (math.isfinite(g) and math.isfinite(v)):
+            raise GaussDistillError(_OVERFLOW)
+        return {"gen_T": g, "variance": v}
 
     def numeric(self, **values):
         """A numeric ψ for :mod:`gaussdistill.bounds` (vectorised, with ``.domain``)."""
@@ -273,15 +290,34 @@ class SymbolicBounds:
             raise GaussDistillError(f"name must be one of the bound expressions; got {name!r}")
         vec = self.cgf.values(**values)
         subs = dict(zip(self.cgf.args[1:], vec))
-        extra = {"K": (K_SYM, K, True), "lam": (LAM, lam, False), "eta": (ETA, eta, False),
-                 "c": (C_SYM, c, False), "sigma2": (SIGMA2, sigma2, False)}
+        # (symbol, value, domain): λ and η are > 0 (the bounds of docs/mathematics.md §1.1–1.2
+        # hold for positive λ, η only), K, σ² >= 0, c any real.
+        extra = {"K": (K_SYM, K, ">= 0"), "lam": (LAM, lam, "> 0"), "eta": (ETA, eta, "> 0"),
+                 "c": (C_SYM, c, "real"), "sigma2": (SIGMA2, sigma2, ">= 0")}
         expr = getattr(self, name)
-        for label, (sym, val, nonneg) in extra.items():
+        nums = {}
+        for label, (sym, val, dom) in extra.items():
             if sym in expr.free_symbols:
                 if val is None:
                     raise GaussDistillError(f"{label} is needed by {name}")
-                subs[sym] = _num(label, val, nonnegative=nonneg)
-        return float(expr.subs(subs).evalf(30))
+                x = _num(label, val, nonnegative=dom == ">= 0")
+                if dom == "> 0" and not x > 0:
+                    raise GaussDistillError(f"{label}={val!r}: must be > 0 (the bounds hold for "
+                                            f"{label} > 0 and divide by it)")
+                subs[sym] = nums[label] = x
+        # Outside the CGF's domain ψ = +inf: the bound is vacuous (+inf above, -inf below).
+        lo, hi = self.cgf.domain(**values)
+        arg = {"upper_cgf": nums.get("lam"), "lower_cgf": -nums.get("lam", 0.0),
+               "dv": -nums.get("eta", 0.0), "largest_c": -nums.get("eta", 0.0)}.get(name)
+        if arg is not None and not lo < arg < hi:
+            return math.inf if name == "upper_cgf" else -math.inf
+        if name == "largest_c" and self.cgf.moments(**values)["gen_T"] == 0.0:
+            raise GaussDistillError("largest_c divides by gen_T = 0 (nu = 0: the teacher has "
+                                    "no generalization gap); it is undefined here")
+        value = expr.subs(subs).evalf(30)
+        if not value.is_real:  # pragma: no cover - every case above is in the domain
+            raise GaussDistillError(f"{name} is not real at these values ({value})")
+        return float(value)
 
     def cgf_bound(self, K, side: str = "upper", **values):
         """The exact-CGF Theorem 1 bound with the λ-minimisation done numerically
@@ -298,13 +334,13 @@ def symbolic_bounds(d: int = 2, predictive: bool = False) -> SymbolicBounds:
 
 
 # ----------------------------------------------------------------------------- numbers only
+_OVERFLOW = ("the teacher-gap CGF overflows float64 at these values (e.g. w_j^2 s_j or nu^2 "
+             "beyond 1e308); rescale the data")
+
+
 def _num(name, x, nonnegative=False):
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise GaussDistillError(f"{name}: expected a real number, got {type(x).__name__} {x!r:.60}"
-                                + ("; strings are never parsed" if isinstance(x, (str, bytes)) else ""))
-    v = float(x)
-    if not math.isfinite(v):
-        raise GaussDistillError(f"{name}={x!r}: must be finite")
+    from ._values import as_number
+    v = as_number(name, x, allow_array=False)
     if nonnegative and v < 0:
         raise GaussDistillError(f"{name}={x!r}: must be >= 0")
     return v
@@ -334,8 +370,9 @@ def _clean(d, values) -> tuple:
     spec = {}
     for p in ("s", "w"):
         seq = values[p]
-        if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__") or len(seq) != d:
-            raise GaussDistillError(f"{p} must be a sequence of {d} real numbers; got {seq!r:.60}")
+        if not isinstance(seq, (list, tuple, np.ndarray)) or np.ndim(seq) != 1 or len(seq) != d:
+            raise GaussDistillError(f"{p} must be a sequence (list, tuple or 1-d array) of {d} real "
+                                    f"numbers, one per mode; got {type(seq).__name__} {seq!r:.60}")
         spec[p] = [_num(f"{p}_{j + 1}", x) for j, x in enumerate(seq)]
     if any(x <= 0 for x in spec["s"]):
         raise GaussDistillError(f"s must be > 0 (eigenvalues of X Xᵀ in the aligned model); got {spec['s']}")
@@ -346,8 +383,15 @@ def _lam_array(lam) -> np.ndarray:
     if isinstance(lam, (str, bytes, bool, np.bool_)):
         raise GaussDistillError(f"lam must be a real number or array; got {lam!r:.60}")
     try:
-        arr = np.asarray(lam, dtype=float)
-    except (TypeError, ValueError):
+        raw = np.asarray(lam)
+        if raw.dtype.kind not in "iuf":  # strings are never parsed, booleans are not numbers
+            if raw.dtype.kind != "O":
+                raise TypeError
+            from ._values import _scalar
+            raw = np.array([_scalar("lam", x, False) if x is not None else np.nan
+                            for x in raw.ravel()], dtype=float).reshape(raw.shape)
+        arr = raw.astype(float)
+    except (TypeError, ValueError, OverflowError):
         raise GaussDistillError(f"lam must be a real number or array; got {lam!r:.60}") from None
     if np.isnan(arr).any():
         raise GaussDistillError("lam must not be NaN")
