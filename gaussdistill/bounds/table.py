@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..errors import GaussDistillError
 from . import _checks as C
 from .lower import best_dv_lower_bound, central_bound, dv_lower_bound, largest_central_c
@@ -101,8 +103,14 @@ class BoundIngredients:
                            _bool_map("divergence_is_upper_bound", self.divergence_is_upper_bound, divs))
         object.__setattr__(self, "divergence_is_estimate",
                            _bool_map("divergence_is_estimate", self.divergence_is_estimate, divs))
-        etas = C.real_array("etas", list(self.etas) if not isinstance(self.etas, (str, bytes)) else self.etas,
-                            positive=True)
+        raw = () if self.etas is None else self.etas
+        if not isinstance(raw, (str, bytes)) and not np.isscalar(raw):
+            try:
+                raw = list(raw)
+            except TypeError:
+                raise GaussDistillError(f"etas must be a number or a sequence of numbers > 0; got "
+                                        f"{type(raw).__name__}") from None
+        etas = C.real_array("etas", raw, positive=True)   # a single η is a 0-d array
         object.__setattr__(self, "etas", tuple(float(e) for e in etas.ravel()))
         for name in ("cgf_domain", "cgf_predictive_domain"):
             d = getattr(self, name)

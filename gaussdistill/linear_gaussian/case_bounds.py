@@ -73,7 +73,7 @@ def bound_ingredients_for(cs: CaseStudy, values: dict, etas=()):
         kappa=values.get("kappa"), rho2=values.get("rho2"), first_order=values.get("first_order"),
         divergence_is_upper_bound=upper,
         divergence_is_estimate={kd: True for kd in divs if f"K_{kd}" in est},
-        etas=tuple(etas), assumptions=tuple(assumptions), sharpness_assumptions=tuple(sharp))
+        etas=etas, assumptions=tuple(assumptions), sharpness_assumptions=tuple(sharp))
     return ing, assumptions_pred
 
 

@@ -59,3 +59,14 @@ def test_proxy_for_a_tiny_lambda_range():
         warnings.simplefilter("error")
         p = B.subgaussian_proxy(lambda lam: 0.5 * s2 * np.asarray(lam) * np.asarray(lam), (-1e-170, 1e-170))
     assert p.valid and p.sigma2 == pytest.approx(s2, rel=1e-9)
+
+
+@pytest.mark.parametrize("etas,n_dv", [(0.5, 1), (None, 0), ((), 0), (np.array([0.5, 2.0]), 2)])
+def test_etas_scalar_or_none(etas, n_dv):
+    """A single η (a number) or None was a raw TypeError ('float' object is not iterable)."""
+    ing = B.BoundIngredients(1.0, {"weight": 0.5}, cgf=_psi, etas=etas)
+    assert len(ing.etas) == n_dv
+    table = B.bound_table(ing)
+    assert (table["form"] == "dv").sum() == n_dv + 1          # + the best-η row
+    with pytest.raises(gd.GaussDistillError, match="etas"):
+        B.BoundIngredients(1.0, {"weight": 0.5}, cgf=_psi, etas=object())

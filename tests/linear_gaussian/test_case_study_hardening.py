@@ -79,7 +79,7 @@ def _mp_eigs(X):
 
 def test_ill_conditioned_design_modes_match_mpmath():
     """cond(X Xᵀ) = 1e16 with λ = 1e-12: eigh(X Xᵀ) got the smallest eigenvalue (1e-16) wrong by
-    O(1) and gen_S wrong by 1.6e-4 relative; the modes now come from the SVD of X's QR factor."""
+    O(1) and gen_S wrong by 1.6e-4 relative; the small eigen-pairs are now recomputed from X."""
     rng = np.random.default_rng(5)
     U, _ = np.linalg.qr(rng.standard_normal((3, 3)))
     V, _ = np.linalg.qr(rng.standard_normal((6, 6)))
@@ -133,3 +133,12 @@ def test_pickle_after_caching_and_rank_r_bounds_are_honest():
     # ψ is exact in the fixed design: no row may describe it as an empirical CGF estimate
     assert not t["assumptions"].str.contains("cgf_exact:assumed").any() or \
         t.loc[t["form"] == "sharpness", "assumptions"].str.contains("cgf_exact").sum() == 0
+
+
+def test_bounds_accept_one_eta():
+    X, W = _problem()
+    cs = gd.CaseStudy(X, W, noise=0.5)
+    one, none = cs.bounds(etas=0.5), cs.bounds(etas=None)
+    assert len(one) == len(none) + 3            # one dv row per divergence (weight, predictive, convexity)
+    with pytest.raises(GaussDistillError, match="etas"):
+        cs.bounds(etas="0.5")
