@@ -186,6 +186,18 @@ class SimulationResult:
                 "bounds": None if self.bounds is None else self.bounds.to_dict(orient="records")}
 
 
+def _scaled_mean(x) -> float:
+    """Mean of finite values without overflow in the sum (values up to 1e308)."""
+    scale = float(np.max(np.abs(x), initial=0.0))
+    return float(np.mean(x / scale) * scale) if scale > 0 else 0.0
+
+
+def _scaled_std(x) -> float:
+    """Sample standard deviation (ddof=1) of finite values without overflow in the squares."""
+    scale = float(np.max(np.abs(x), initial=0.0))
+    return float(np.std(x / scale, ddof=1) * scale) if scale > 0 else 0.0
+
+
 def _estimates_table(cs, samples):
     import pandas as pd
     exact = {}
@@ -215,13 +227,13 @@ def _estimates_table(cs, samples):
         else:
             continue
         finite = np.isfinite(x).all()
-        mean = float(np.mean(x)) if finite else math.inf
+        mean = _scaled_mean(x) if finite else math.inf
         if not finite:
             se = math.nan
         elif x.size < 2:   # one draw (e.g. one replicate pair for I_SKL): no spread to estimate
             se = math.inf
         else:
-            se = float(np.std(x, ddof=1) / math.sqrt(x.size))
+            se = _scaled_std(x) / math.sqrt(x.size)
         ex = exact.get(q, math.nan)
         z = math.nan
         if math.isfinite(ex) and finite:
@@ -240,7 +252,7 @@ def _bounds_table(cs, result, samples, z=4.0):
     from ..linear_gaussian.case_study import bound_table_for
     gS, seS = result.estimate("gen_S")
     diff = samples["gen_S"] - samples["gen_T"]
-    se_diff = float(np.std(diff, ddof=1) / math.sqrt(diff.size))
+    se_diff = _scaled_std(diff) / math.sqrt(diff.size) if np.isfinite(diff).all() else math.nan
     tables = []
     est = result.estimated_ingredients()
     t = bound_table_for(cs, est, gen_student=gS)

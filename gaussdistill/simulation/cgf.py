@@ -33,9 +33,11 @@ class EmpiricalCGF:
         x = np.asarray(samples, dtype=float)
         if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
             raise GaussDistillError("samples must be a finite 1-D array of at least 2 gaps")
-        x = x - x.mean()
+        scale = float(np.max(np.abs(x)))
+        if scale > 0:                   # no overflow in the sum or the squares for gaps up to 1e308
+            x = (x / scale - np.mean(x / scale)) * scale
         x.setflags(write=False)
-        sd = float(np.std(x))
+        sd = float(np.std(x / scale) * scale) if scale > 0 else 0.0
         if sd == 0:
             return cls(x, (-math.inf, math.inf))
         need = max(10.0, x.size / 20.0)

@@ -55,3 +55,18 @@ def test_result_is_immutable_and_picklable(cs):
     back = pickle.loads(pickle.dumps(r))
     assert back.estimates.equals(r.estimates)
     assert np.array_equal(back.samples["gen_S"], r.samples["gen_S"])
+
+
+def test_huge_per_replicate_values_do_not_overflow():
+    """λ_T = 1e-300 with n < d: the teacher's weight variance on the null direction of X is
+    t_T ν²/λ_T = 2.5e299, so ρ² = E‖W_S − W_T‖² ≈ 2.5e299 (hand formula); its squares overflowed
+    in np.std (a RuntimeWarning and an infinite standard error)."""
+    import warnings
+    rng = np.random.default_rng(0)
+    cs = gd.CaseStudy(rng.standard_normal((2, 1)), rng.standard_normal((1, 2)), noise=0.5, teacher_lam=1e-300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        r = gd.simulate_pipeline(cs, replicates=300, seed=1)
+    value, se = r.estimate("rho2")
+    assert np.isfinite(se) and 0 < se < value
+    assert abs(value - 2.5e299) < 4 * se
