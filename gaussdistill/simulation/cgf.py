@@ -33,7 +33,8 @@ class EmpiricalCGF:
         x = np.asarray(samples, dtype=float)
         if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
             raise GaussDistillError("samples must be a finite 1-D array of at least 2 gaps")
-        scale = float(np.max(np.abs(x)))
+        top = float(np.max(np.abs(x)))
+        scale = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 0.0    # a power of two: exact scaling
         if scale > 0:                   # no overflow in the sum or the squares for gaps up to 1e308
             x = (x / scale - np.mean(x / scale)) * scale
         x.setflags(write=False)
