@@ -79,6 +79,9 @@ class IdentityPlusLowRank:
     scale: float          # c > 0
     basis: Any         # B, d×n (read-only)
     inner: Any         # S as a PSDFactor (d×d)
+    #: The eigendecomposition of B Bᵀ (``s``, ``vectors``, ``right``: a design spectrum) when
+    #: known, e.g. for a ridge teacher's soft labels, whose S is diagonal in that basis.
+    spectrum: Any = None
 
     def __setstate__(self, state):
         """Unpickling (and deepcopy): the basis read-only again."""
@@ -94,13 +97,29 @@ class IdentityPlusLowRank:
         a, b = self.basis, other.basis
         return a is b or (a.shape == b.shape and np.array_equal(a, b))
 
+    def diagonal_in_spectrum(self, other):
+        """The shared spectrum when both inner matrices are exact factors on B's own eigenbasis
+        (S = U diag(w) Uᵀ with B Bᵀ = U diag(s) Uᵀ), so that Gᵀ S G = diag(s w) exactly; else None."""
+        from .._validate import same_array
+
+        spec = self.spectrum
+        if spec is None or other.spectrum is None:
+            return None
+        same = (same_array(spec.vectors, other.spectrum.vectors) and same_array(spec.s, other.spectrum.s)
+                and all(f.exact and same_array(f.vectors, spec.vectors) for f in (self.inner, other.inner)))
+        return spec if same else None
+
     def dense(self):
         """The n×n matrix (O(n²) memory: for small n and checks only)."""
         B = self.basis
         return self.scale * np.eye(B.shape[1]) + B.T @ self.inner_matrix() @ B
 
-    def inner_matrix(self):
+    def inner_matrix(self, xp=None):
+        """S as a dense matrix (float64; with an mpmath ``xp`` and an exact factor, formed
+        from the factor at the working precision)."""
         f = self.inner
+        if xp is not None and not xp.limited:
+            return f.dense_in(xp) if f.exact else xp.asarray((f.vectors * f.values[None, :]) @ f.vectors.T)
         return (f.vectors * f.values[None, :]) @ f.vectors.T
 
     def inner_root(self):

@@ -142,6 +142,13 @@ class PSDFactor:
     def size(self) -> int:
         return len(self.values)
 
+    def dense_in(self, xp):
+        r""":math:`Q \operatorname{diag}(w) Q^T` formed in the backend ``xp`` from this factor's
+        numbers (with mpmath: at the working precision, so an exact factor's small
+        eigenvalues keep their digits instead of the cond·eps of the float64 product)."""
+        V, w = xp.asarray(self.vectors), xp.asarray(self.values)
+        return (V * w[None, :]) @ V.T
+
     @property
     def _kept(self):
         return np.asarray(self.values > 0).astype(bool)

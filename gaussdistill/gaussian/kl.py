@@ -22,6 +22,7 @@ from .._numerics.covariance import DenseCovariance
 from .._numerics.psd import (
     ABOVE_ROUNDING,
     SUPPORT_RTOL,
+    DiagonalWhitener,
     compare_supports,
     dropped_names,
     warn_conditioning,
@@ -172,8 +173,9 @@ def _factors(law_p, law_q, what, xp, rtol):
     """The PSD factors of p's and q's ``what`` ("row" or "column") covariance under ``rtol``."""
     name = "row_cov" if what == "row" else "col_cov"
     cached = (lambda law: law.row_factor) if what == "row" else (lambda law: law.col_factor)
-    fa = xp.factor(lambda: cached(law_p), lambda: getattr(law_p, name), name, rtol)
-    fb = xp.factor(lambda: cached(law_q), lambda: getattr(law_q, name), name, rtol)
+    which = "row" if what == "row" else "col"
+    fa = xp.factor(lambda: cached(law_p), lambda: law_p.cov_in(which, xp), name, rtol)
+    fb = xp.factor(lambda: cached(law_q), lambda: law_q.cov_in(which, xp), name, rtol)
     return fa, fb
 
 
@@ -202,13 +204,13 @@ def _kl(p, q, xp, rtol):
     if ru2.range_residual(diff) > SUPPORT_RTOL or (not structured and cv2.range_residual(diff.T) > SUPPORT_RTOL):
         return math.inf, "the mean difference M_p - M_q leaves the support of q", None, dropped
     warn_conditioning(ru2, "q.row_cov", xp, stacklevel=4)
-    wu, a, ra = whiten_pair(ru2, xp.asarray(p.row_cov), xp.asarray(q.row_cov), xp)
+    wu, a, ra = whiten_pair(ru2, p.cov_in("row", xp), q.cov_in("row", xp), xp)
     rows = _Side(wu, a, ra, None)
     if structured:
         cols, mean_sq = _structured_columns(sp_, sq_, diff, wu, xp)
     else:
         warn_conditioning(cv2, "q.col_cov", xp, stacklevel=4)
-        wv, b, rb = whiten_pair(cv2, xp.asarray(p.col_cov), xp.asarray(q.col_cov), xp)
+        wv, b, rb = whiten_pair(cv2, p.cov_in("col", xp), q.cov_in("col", xp), xp)
         cols = _Side(wv, b, rb, None)
         mean_sq = _half_sq(wu.T @ diff @ wv)
     cov = _cross_part(rows, cols, xp)
@@ -223,14 +225,24 @@ def _structured_columns(sp_, sq_, diff, wu, xp):
     ½‖W_uᵀ D (Q W_r ⊕ Q⊥/√c_q)‖².
     """
     n = sp_.size
-    G, Q = sp_.row_space(xp)
-    rho = G.shape[1]
     cp, cq = xp.scalar(sp_.scale), xp.scalar(sq_.scale)
-    s_p, s_q = xp.asarray(sp_.inner_matrix()), xp.asarray(sq_.inner_matrix())
-    red_q = G.T @ s_q @ G
-    red_diff = G.T @ (s_p - s_q) @ G + (cp - cq) * xp.eye(rho)
-    whiten = DenseCovariance(red_q).shifted_whitener(cq, xp)
-    u, ratio = whitened_eigs(whiten, red_diff, cp * xp.eye(rho) + G.T @ s_p @ G, xp)
+    spec = sp_.diagonal_in_spectrum(sq_) if xp.limited else None
+    if spec is not None:
+        # Ridge teachers' soft labels on their own design: Gᵀ S G = diag(s w) with G = U diag(√s),
+        # exactly; forming S = U diag(w) Uᵀ (entries up to ν²/λ) would cost cond(X Xᵀ)·eps.
+        Q, s, wp, wq = _spectrum_row_space(spec, sp_, sq_)
+        rho = s.size
+        vq = cq + s * wq
+        u, ratio = ((cp - cq) + s * (wp - wq)) / vq, (cp + s * wp) / vq
+        whiten = DiagonalWhitener(1 / np.sqrt(vq))
+    else:
+        G, Q = sp_.row_space(xp)
+        rho = G.shape[1]
+        s_p, s_q = xp.asarray(sp_.inner_matrix(xp)), xp.asarray(sq_.inner_matrix(xp))
+        red_q = G.T @ s_q @ G
+        red_diff = G.T @ (s_p - s_q) @ G + (cp - cq) * xp.eye(rho)
+        whiten = DenseCovariance(red_q).shifted_whitener(cq, xp)
+        u, ratio = whitened_eigs(whiten, red_diff, cp * xp.eye(rho) + G.T @ s_p @ G, xp)
     ratio = _positive_ratios(u, ratio)
     d_white = wu.T @ diff
     reduced = d_white if Q is None else d_white @ Q
@@ -243,6 +255,18 @@ def _structured_columns(sp_, sq_, diff, wu, xp):
         ratio = np.concatenate([ratio, np.array([cp / cq], dtype=ratio.dtype)])
         mult = np.append(mult, n - rho)
     return _Side(whiten, u, ratio, mult), mean_sq
+
+
+def _spectrum_row_space(spec, sp_, sq_):
+    """(Q, s, w_p, w_q) over the directions with s > 0: Q n×ρ orthonormal with B = U_+ diag(√s) Qᵀ
+    (the right singular vectors when the spectrum came from an SVD, else Bᵀ U_+ diag(s^{-1/2}))."""
+    keep = spec.s > 0
+    s = spec.s[keep]
+    if spec.right is not None:
+        Q = spec.right[:, keep]
+    else:
+        Q = (sp_.basis.T @ spec.vectors[:, keep]) / np.sqrt(s)[None, :]
+    return Q, s, sp_.inner.values[keep], sq_.inner.values[keep]
 
 
 def _positive_ratios(u, ratio):

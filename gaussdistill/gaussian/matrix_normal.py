@@ -100,6 +100,23 @@ class MatrixNormal:
         """Row covariance U (k×k)."""
         return read_only(np.eye(self.shape[0])) if self._row_cov is None else self._row_cov
 
+    def cov_in(self, which: str, xp):
+        r"""The ``"row"`` or ``"col"`` covariance as an array of the backend ``xp``.
+
+        float64: the dense matrix. mpmath: a covariance given by an exact factor (a ridge
+        kernel's :math:`t\nu^2 U \operatorname{diag}(1/(s+\lambda)) U^T`) is formed from
+        that factor at the working precision; the rounded float64 product would carry
+        cond·eps relative error in its small eigenvalues into every ``precision=`` result.
+        """
+        if which == "row":
+            factor, dense = self.row_factor, (lambda: self.row_cov)
+        else:
+            factor = self.col_factor if self._col_structure is None else None
+            dense = lambda: self.col_cov   # noqa: E731
+        if not xp.limited and factor is not None and factor.exact:
+            return factor.dense_in(xp)
+        return xp.asarray(dense())
+
     @property
     def row_is_identity(self) -> bool:
         return self._row_cov is None

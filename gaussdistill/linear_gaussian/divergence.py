@@ -209,8 +209,8 @@ def _laws(student, teacher, forward):
 def _weight_coordinates(student, teacher, forward, xp, rtol):
     a, b = _laws(student, teacher, forward)
     names = ("student", "teacher") if forward else ("teacher", "student")
-    fa = xp.factor(lambda: a.col_factor, lambda: a.col_cov, "covariance", rtol)
-    fb = xp.factor(lambda: b.col_factor, lambda: b.col_cov, "covariance", rtol)
+    fa = xp.factor(lambda: a.col_factor, lambda: a.cov_in("col", xp), "covariance", rtol)
+    fb = xp.factor(lambda: b.col_factor, lambda: b.cov_in("col", xp), "covariance", rtol)
     dropped = dropped_names(((fa, f"the {names[0]} weight covariance"), (fb, f"the {names[1]} weight covariance")))
     ms, mt = xp.asarray(student.mean), xp.asarray(teacher.mean)
     cov_reason, mean_reason = compare_supports(fa, fb, (ms - mt).T, names, "weight")
@@ -225,7 +225,7 @@ def _weight_coordinates(student, teacher, forward, xp, rtol):
         wa, wb = fa.support_values, fb.support_values
         return _Coordinates(ms, mt, whitener, (wa - wb) / wb, wa / wb, None, mean_reason, dropped)
     warn_conditioning(fb, f"the {names[1]} weight covariance", xp, stacklevel=5)
-    whitener, eigs, ratios = whiten_pair(fb, xp.asarray(a.col_cov), xp.asarray(b.col_cov), xp)
+    whitener, eigs, ratios = whiten_pair(fb, a.cov_in("col", xp), b.cov_in("col", xp), xp)
     return _Coordinates(ms, mt, whitener, eigs, ratios, None, mean_reason, dropped)
 
 
@@ -233,7 +233,7 @@ def _reduced_covariance(law, G, vecs, s, xp):
     """The law's Gᵀ Σ G: diagonal s·w when the law was factored on this design's eigenbasis."""
     if vecs is not None and law.col_factor.exact and same_array(law.col_factor.vectors, vecs):
         return DiagonalCovariance(s * law.col_factor.values)
-    return DenseCovariance(G.T @ xp.asarray(law.col_cov) @ G)
+    return DenseCovariance(G.T @ law.cov_in("col", xp) @ G)
 
 
 def _predictive_reduced(student, teacher, X, tau, forward, xp, kind):
@@ -275,8 +275,8 @@ def _predictive_dense(student, teacher, X, tau, forward, xp, kind):
     xm = xp.asarray(X)
     n = xm.shape[1]
     a, b = _laws(student, teacher, forward)
-    ca = xm.T @ xp.asarray(a.col_cov) @ xm
-    cb = xm.T @ xp.asarray(b.col_cov) @ xm
+    ca = xm.T @ a.cov_in("col", xp) @ xm
+    cb = xm.T @ b.cov_in("col", xp) @ xm
     ms, mt = xp.asarray(student.mean) @ xm, xp.asarray(teacher.mean) @ xm
     cov_trace = np.trace(ca) + np.trace(cb)
     if kind == "convexity":

@@ -218,7 +218,9 @@ def soft_labels(teacher, X, soft_noise) -> SoftLabelLaw:
         raise GaussDistillError(
             "the soft-label law overflows float64 (M_T X or soft_noise**2); rescale X or soft_noise")
     law = SoftLabelLaw.__new__(SoftLabelLaw)
-    law._init(read_only(mean), None, col_structure=IdentityPlusLowRank(scale, X, teacher.col_factor))
+    spec = getattr(teacher, "spectrum", None)
+    spec = spec if spec is not None and spec.matches(X) else None
+    law._init(read_only(mean), None, col_structure=IdentityPlusLowRank(scale, X, teacher.col_factor, spec))
     law._set(teacher=teacher, design=X, soft_noise=soft_noise)
     return law
 
