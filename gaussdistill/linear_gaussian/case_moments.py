@@ -145,6 +145,8 @@ def design_modes(X, W_star):
         Q, R = np.linalg.qr(U)
         U = Q * np.sign(np.diag(R))
     wsq = np.sum((W_star @ U) ** 2, axis=0)
+    for arr in (s, U, wsq):
+        arr.setflags(write=False)
     return s, U, int(np.count_nonzero(s)), wsq
 
 

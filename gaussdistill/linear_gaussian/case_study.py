@@ -175,6 +175,7 @@ class CaseStudy:
             raise GaussDistillError("design_cov must be symmetric")
         if not np.linalg.eigvalsh(cov)[0] > 0:
             raise GaussDistillError("design_cov must be positive definite")
+        cov.setflags(write=False)       # the default identity too: a frozen setting has read-only arrays
         set_("design_cov", cov)
         rank_x = self._rank_x
         if self.teacher_lam == 0 and rank_x < d:

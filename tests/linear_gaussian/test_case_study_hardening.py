@@ -142,3 +142,12 @@ def test_bounds_accept_one_eta():
     assert len(one) == len(none) + 3            # one dv row per divergence (weight, predictive, convexity)
     with pytest.raises(GaussDistillError, match="etas"):
         cs.bounds(etas="0.5")
+
+
+def test_every_array_of_a_case_study_is_read_only():
+    X, W = _problem()
+    cs = gd.CaseStudy(X, W, noise=0.5, design="random")          # default Σ_x = I was writable
+    for arr in (cs.X, cs.W_star, cs.design_cov):
+        with pytest.raises(ValueError):
+            arr[0, 0] = 7.0
+    assert gd.CaseStudy(X, W, noise=0.5).design_cov.flags.writeable is False
