@@ -180,3 +180,18 @@ def test_divergence_objective_runs_through_the_numeric_core():
         warnings.simplefilter("ignore")
         est = sy.monte_carlo_rank(dict(V3, t_S=0.5), objective="predictive", draws=50, seed=1)
     assert len(est.mean) == 4 and all(np.isfinite(est.mean))
+
+
+@pytest.mark.parametrize("expectation", [True, False])
+def test_sampled_student_text_never_claims_exactness_at_zero_noise(expectation):
+    """The recorded derivation said 'oracle subspace ... (exact at nu = 0)' (or, noiseless,
+    '[B]_r keeps modes 1..r') for the 'sampled' student too, whose truncation is of a random
+    fit (measured above: Monte Carlo exceeds the value at nu = 0); its kappa_j was undefined."""
+    dec = sy.aligned_decomposition("convexity", "student||teacher", expectation, "sampled", d=2, rank=1)
+    text = dec.derivation()
+    assert "exact at nu = 0" not in text and "keeps modes 1..r;" not in text
+    assert "not the data-driven student even at nu = 0" in text and "kappa_j = 1 if" in text
+    assert "except the 'sampled' student" in sy.oracle_optimal_rank(
+        dict(V3, m=3), student="sampled").student_model
+    pop = sy.aligned_decomposition("convexity", "student||teacher", True, "population", d=2, rank=1)
+    assert "exact at nu = 0" in pop.derivation()

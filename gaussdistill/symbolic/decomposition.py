@@ -146,6 +146,9 @@ class AlignedDecomposition:
     def derivation(self) -> str:
         """The recorded derivation as plain text (matrix statement -> per-mode scalar)."""
         out = [repr(self)]
+        if not self.full_rank:
+            out.append("    (kappa_j = 1 if the student keeps mode j, i.e. j <= r, else 0; "
+                       "G_j = E q_j ~ N(0, I_k) is the label noise seen by mode j)")
         for i, st in enumerate(self.steps, 1):
             line = f"{i:2d}. {st.title}: {st.matrix}"
             if st.mode is not None:

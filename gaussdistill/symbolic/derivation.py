@@ -129,7 +129,9 @@ def _kernels(D: Derivation, expectation, student, rank):
     else:
         M_S = W_hat.project(kappa)
         what = ("oracle subspace: P = projector on span(u_1..u_r) replaces the data-driven "
-                "truncation (exact at nu = 0)") if expectation else \
+                "truncation" + (" (of a random fit: not the data-driven student even at nu = 0)"
+                                if student == "sampled" else " (exact at nu = 0)")) \
+            if expectation or student == "sampled" else \
             "noiseless labels: B = U diag(a_j(B)) V^T, so [B]_r keeps modes 1..r"
         D.record("Rank-r truncation (Eckart-Young-Mirsky)",
                  r"M_S = [\hat{W} A_S^{1/2}]_r A_S^{-1/2}", M_S.a[-1], r"a_j(M_S)",

@@ -181,7 +181,8 @@ def generalization_gaps(d: int = 3, rank: int | None = None,
     rank : int or None
         Student rank (None: full rank, exact).  For r < d the values are those of the
         oracle-subspace student (``exact=False``), equal to the data-driven student's at
-        ν = 0.
+        ν = 0 for the population and shrinkage students (the 'sampled' student truncates a
+        random fit, so not even then).
     student : {"population", "shrinkage", "sampled"}
         As in :func:`aligned_decomposition` ('sampled': fitted to the mean of m soft-label
         draws, expectation over the draws taken).

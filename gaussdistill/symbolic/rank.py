@@ -20,7 +20,8 @@ from .decomposition import _Error
 from .design import _objective, _prepare
 
 ORACLE_MODEL = ("oracle-subspace student: the rank-r truncation replaced by the projection on "
-                "span(u_1..u_r) (equal to the data-driven student at nu = 0)")
+                "span(u_1..u_r) (equal to the data-driven student at nu = 0, except the "
+                "'sampled' student, which truncates a random fit)")
 DATA_MODEL = ("data-driven student of gaussdistill.rank_student (truncated SVD of the noisy "
               "fit), by Monte Carlo over the label noise")
 
