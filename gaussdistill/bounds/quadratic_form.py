@@ -40,6 +40,21 @@ def _vector(name: str, value) -> np.ndarray:
     return arr
 
 
+def _lam_array(lam) -> np.ndarray:
+    """λ as a float64 array; strings, None, complex, bool and object input are errors naming λ."""
+    if isinstance(lam, np.ndarray) and lam.dtype.kind == "f":
+        return lam.astype(float, copy=False)
+    if lam is None or isinstance(lam, (str, bytes)):
+        raise GaussDistillError(f"lam must be a real number or an array of real numbers; got {lam!r}")
+    try:
+        raw = np.asarray(lam)
+    except (ValueError, TypeError):
+        raise GaussDistillError("lam must be a real number or an array of real numbers (ragged input)") from None
+    if raw.dtype.kind not in "iuf":
+        raise GaussDistillError(f"lam must be a real number or an array of real numbers; got dtype {raw.dtype}")
+    return raw.astype(float)
+
+
 @dataclass(frozen=True, eq=False)
 class QuadraticFormCGF:
     """ψ(λ) = log E exp(λ(Q − EQ)) for Q = zᵀAz + bᵀz + c, z ~ N(0, I).
@@ -78,7 +93,15 @@ class QuadraticFormCGF:
     @classmethod
     def from_matrix(cls, A, b=None, const: float = 0.0) -> QuadraticFormCGF:
         """Build from a dense symmetric A (p×p) and b (p,) by one eigendecomposition."""
-        A = np.asarray(A, dtype=float)
+        if isinstance(A, (str, bytes)):
+            raise GaussDistillError(f"A must be a square matrix of real numbers; got {type(A).__name__}")
+        try:
+            raw = np.asarray(A)
+        except (ValueError, TypeError):       # ragged nested lists
+            raise GaussDistillError("A must be a square matrix of real numbers (a ragged sequence was given)") from None
+        if raw.dtype.kind not in "iuf":
+            raise GaussDistillError(f"A must be a square matrix of real numbers; got dtype {raw.dtype}")
+        A = raw.astype(float)
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise GaussDistillError(f"A must be a square matrix; got shape {A.shape}")
         if not np.all(np.isfinite(A)):
@@ -113,7 +136,7 @@ class QuadraticFormCGF:
 
     def __call__(self, lam):
         """ψ(λ) = log E exp(λ(Q − EQ)); +inf outside the domain (array in, array out)."""
-        lam_arr = np.asarray(lam, dtype=float)
+        lam_arr = _lam_array(lam)
         scalar = lam_arr.ndim == 0
         lam1 = np.atleast_1d(lam_arr)
         if np.isnan(lam1).any():
@@ -138,7 +161,7 @@ class QuadraticFormCGF:
 
     def log_mgf(self, lam):
         """log E exp(λQ) = ψ(λ) + λ E Q (uncentred)."""
-        lam_arr = np.asarray(lam, dtype=float)
+        lam_arr = _lam_array(lam)
         return self(lam_arr) + lam_arr * self.mean
 
     def __repr__(self) -> str:

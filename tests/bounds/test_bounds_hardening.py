@@ -70,3 +70,18 @@ def test_etas_scalar_or_none(etas, n_dv):
     assert (table["form"] == "dv").sum() == n_dv + 1          # + the best-η row
     with pytest.raises(gd.GaussDistillError, match="etas"):
         B.BoundIngredients(1.0, {"weight": 0.5}, cgf=_psi, etas=object())
+
+
+@pytest.mark.parametrize("A", ["ab", [["a"]], [[1 + 1j]], [[True]], [[1.0, 2.0], [3.0]], [[10**400]]])
+def test_quadratic_form_from_matrix_bad_input(A):
+    with pytest.raises(gd.GaussDistillError, match="A must be"):
+        B.QuadraticFormCGF.from_matrix(A)
+
+
+@pytest.mark.parametrize("lam", ["a", None, 10**400, 1 + 1j, [0.1, "x"]])
+def test_quadratic_form_bad_lambda(lam):
+    f = B.QuadraticFormCGF([0.5, -0.25], [1.0, 0.0])
+    with pytest.raises(gd.GaussDistillError, match="lam"):
+        f(lam)
+    with pytest.raises(gd.GaussDistillError, match="lam"):
+        f.log_mgf(lam)
