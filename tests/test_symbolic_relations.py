@@ -195,3 +195,14 @@ def test_sampled_student_text_never_claims_exactness_at_zero_noise(expectation):
         dict(V3, m=3), student="sampled").student_model
     pop = sy.aligned_decomposition("convexity", "student||teacher", True, "population", d=2, rank=1)
     assert "exact at nu = 0" in pop.derivation()
+
+
+def test_monte_carlo_rank_progress_bar_changes_nothing(capsys):
+    """Long simulations show progress (tqdm on request or on a terminal) and stay
+    bit-identical for a seed."""
+    a = sy.monte_carlo_rank(V3, draws=6, seed=2, progress=True)
+    assert "monte_carlo_rank" in capsys.readouterr().err
+    assert a == sy.monte_carlo_rank(V3, draws=6, seed=2, progress=False)
+    from gaussdistill import GaussDistillError
+    with pytest.raises(GaussDistillError, match="progress="):
+        sy.monte_carlo_rank(V3, draws=3, progress="yes")

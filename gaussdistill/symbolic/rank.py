@@ -10,6 +10,7 @@ objective with its standard error.
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -161,7 +162,7 @@ def aligned_design(s, w, k, n, rng):
 
 
 def monte_carlo_rank(values, objective="risk", *, n=None, draws=200, seed=0, price=0.0,
-                     direction="student||teacher") -> RankEstimate:
+                     direction="student||teacher", progress=None) -> RankEstimate:
     """Best rank of the student :func:`gaussdistill.rank_student` trains, by simulation.
 
     For each of ``draws`` label-noise draws Y = W⋆X + νE (aligned design built from
@@ -182,6 +183,8 @@ def monte_carlo_rank(values, objective="risk", *, n=None, draws=200, seed=0, pri
         Monte Carlo draws (2..100000).
     seed : int
         Seed of ``numpy.random.default_rng``: the same seed gives the same result.
+    progress : bool or None
+        A tqdm bar over the draws; None (default): only when stderr is a terminal.
     """
     import gaussdistill as gd
 
@@ -204,11 +207,20 @@ def monte_carlo_rank(values, objective="risk", *, n=None, draws=200, seed=0, pri
         raise _Error(f"k: the aligned model needs k >= d = {d}")
     if not values["nu"] > 0:
         raise _Error(f"nu={values['nu']!r}: the simulated teacher needs label noise nu > 0")
+    if progress is not None and not isinstance(progress, (bool, np.bool_)):
+        raise _Error(f"progress={progress!r:.60}: must be None, True or False")
+    show = sys.stderr.isatty() if progress is None else bool(progress)
     rng = np.random.default_rng(seed)
     X, W = aligned_design(np.asarray(values["s"], float), np.asarray(values["w"], float), k, n, rng)
     nu, tau = values["nu"], values["tau"]
     out = np.empty((draws, d + 1))
+    bar = None
+    if show:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=draws, desc="monte_carlo_rank", unit="draw", leave=False)
     for i in range(draws):
+        if bar is not None:
+            bar.update(1)
         Y = W @ X + nu * rng.standard_normal((k, n))
         teacher = gd.ridge_teacher(X, Y, lam=values["lambda_T"], noise=nu, temperature=values["t_T"])
         for r in range(d + 1):
@@ -225,6 +237,8 @@ def monte_carlo_rank(values, objective="risk", *, n=None, draws=200, seed=0, pri
             else:
                 out[i, r] = float(gd.divergence(student, teacher, X, soft_noise=tau, kind=objective,
                                                 direction=direction).total)
+    if bar is not None:
+        bar.close()
     mean = out.mean(axis=0)
     stderr = out.std(axis=0, ddof=1) / np.sqrt(draws)
     best = int(np.argmin(mean + price * np.arange(d + 1)))
