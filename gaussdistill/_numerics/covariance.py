@@ -118,14 +118,14 @@ class IdentityPlusLowRank:
         """S as a dense matrix (float64; with an mpmath ``xp`` and an exact factor, formed
         from the factor at the working precision)."""
         f = self.inner
-        if xp is not None and not xp.limited:
-            return f.dense_in(xp) if f.exact else xp.asarray((f.vectors * f.values[None, :]) @ f.vectors.T)
-        return (f.vectors * f.values[None, :]) @ f.vectors.T
+        if xp is not None and not xp.limited and f.exact:
+            return f.dense_in(xp)
+        dense = (f.vectors * f.law_values[None, :]) @ f.vectors.T      # every variance, none cut
+        return dense if xp is None or xp.limited else xp.asarray(dense)
 
     def inner_root(self):
         """L with L Lᵀ = S."""
-        f = self.inner
-        return f.vectors * np.sqrt(f.values)[None, :]
+        return self.inner.root()
 
     def row_space(self, xp):
         """(G, Q) with B = G Qᵀ, Q n×ρ orthonormal (Q None when n ≤ d: the row space is R^n).

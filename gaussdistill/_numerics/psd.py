@@ -142,6 +142,22 @@ class PSDFactor:
     def size(self) -> int:
         return len(self.values)
 
+    @property
+    def law_values(self):
+        """The eigenvalues of the covariance as given, with only eigh's rounding noise (and
+        negatives) set to 0: the law itself (its draws, its soft labels) keeps the variances
+        below the rank cutoff, which only decides supports in a KL."""
+        if self.raw is None or self.exact:
+            return self.values
+        w = self.raw
+        top = max(abs(x) for x in w) if len(w) else 0
+        noise = 0 * top if self.noise_free else max(len(w), 10) * self.backend.noise_rtol * top
+        return np.array([x if x > noise else 0 * x for x in w], dtype=np.asarray(w).dtype)
+
+    def root(self):
+        """L = Q diag(√law_values) with L Lᵀ = the covariance (for draws)."""
+        return self.vectors * self.backend.sqrt(self.law_values)[None, :]
+
     def dense_in(self, xp):
         r""":math:`Q \operatorname{diag}(w) Q^T` formed in the backend ``xp`` from this factor's
         numbers (with mpmath: at the working precision, so an exact factor's small

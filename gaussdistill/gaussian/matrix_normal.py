@@ -143,8 +143,7 @@ class MatrixNormal:
 
     # ---- sampling
     def _col_root(self) -> np.ndarray:
-        f = self.col_factor
-        return f.vectors * np.sqrt(f.values)[None, :]
+        return self.col_factor.root()
 
     def sample(self, size=None, rng=None) -> np.ndarray:
         r"""Draw W = M + L_U Z L_Vᵀ with Z standard normal (L Lᵀ factors of U, V).
@@ -176,13 +175,11 @@ class MatrixNormal:
             low = rng.standard_normal((n_draws, k, B.shape[0])) @ st.inner_root().T
             out = low @ B + np.sqrt(st.scale) * rng.standard_normal((n_draws, k, m))
             if self._row_cov is not None:
-                f = self.row_factor
-                out = (f.vectors * np.sqrt(f.values)[None, :]) @ out
+                out = self.row_factor.root() @ out
             return out
         out = rng.standard_normal((n_draws, k, m)) @ self._col_root().T
         if self._row_cov is not None:
-            f = self.row_factor
-            out = (f.vectors * np.sqrt(f.values)[None, :]) @ out
+            out = self.row_factor.root() @ out
         return out
 
     def __repr__(self) -> str:
