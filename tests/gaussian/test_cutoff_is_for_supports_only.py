@@ -28,7 +28,7 @@ def test_soft_labels_of_a_hand_built_teacher_keep_its_small_variances():
     law = gd.soft_labels(teacher, X, tau)
     expected = tau**2 * np.eye(3) + X.T @ sigma @ X
     np.testing.assert_allclose(law.col_cov, expected, rtol=1e-14, atol=0)
-    # KL against the same law given densely is 0 (was 1.6: the 1e-11 variance was dropped).
+    # KL against the same law given densely is 0 (was 3.05: the 1e-11 variance was dropped).
     dense = gd.MatrixNormal(law.mean, expected)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", gd.ConditioningWarning)      # cond(τ²I + XᵀΣX) = 4e11
