@@ -1,5 +1,5 @@
 """Derivatives vs finite differences, design optima vs grid search, the per-mode rank rule
-vs Monte Carlo, and the MATH 2.3 shrinkage statement vs the dense oracle."""
+vs Monte Carlo, and the docs/mathematics.md §2.3 shrinkage statement vs the dense oracle."""
 from __future__ import annotations
 
 import numpy as np
@@ -108,7 +108,7 @@ def test_teacher_ridge_and_tau_vs_grid():
 
 
 def test_shrinkage_bias_matches_math_2_3_statement():
-    """MATH 2.3: shrunk student M_S X = c [M_T X]_r in K̄ has bias (1−c)² Σ_{i≤r} σ_i²/(2τ²)."""
+    """docs/mathematics.md §2.3: shrunk student M_S X = c [M_T X]_r in K̄ has bias (1−c)² Σ_{i≤r} σ_i²/(2τ²)."""
     rng = np.random.default_rng(3)
     p = random_params(rng, 3)
     p.update(lambda_S=0.0, c=0.6)

@@ -54,7 +54,7 @@ def batch_model(p, r, n_draws, seed, n=6, oracle=False, m=None):
 
 
 def weight_metric(kind, direction, B, tau):
-    """Γ (d×d) with mean part ½ tr(D Γ Dᵀ), from the definitions of MATH 2.2."""
+    """Γ (d×d) with mean part ½ tr(D Γ Dᵀ), from the definitions of docs/mathematics.md §2.2."""
     X, n = B["X"], B["X"].shape[1]
     second = B["Sig_S"] if direction == "teacher||student" else B["Sig_T"]
     if kind == "predictive":
@@ -202,7 +202,7 @@ def test_oracle_gap_is_not_a_bound_for_the_data_driven_student():
 
 
 def test_gen_teacher_closed_form_shape():
-    """gen_T = 2ν²k Σ h_j / n (MATH 2.5), checked numerically at a point (not re-derived)."""
+    """gen_T = 2ν²k Σ h_j / n (docs/mathematics.md §2.5), checked numerically at a point (not re-derived)."""
     gaps = generalization_gaps(d=2)
     v = dict(k=3, n=10, nu=0.7, lambda_T=0.5, lambda_S=0.0, t_T=1.0, t_S=0.0, tau=1.0,
              s=[2.0, 1.0], w=[1.0, 1.0])

@@ -1,10 +1,11 @@
 """Independent dense oracle for the symbolic engine, and the deterministic checks.
 
 The oracle builds explicit matrices of the aligned model (random orthogonal V, Q, U)
-and computes every quantity of MATH 2.1-2.3 from its definition with numpy/scipy:
+and computes every quantity of docs/mathematics.md §2.1–2.3 from its definition with numpy/scipy:
 the KL of the *vectorised* Gaussians (Kronecker covariances, small sizes only), the
 mean part as a trace, and the rank bottleneck from a numerical SVD.  It shares no code
-with ``gaussdistill`` (neither the symbolic engine nor the numeric core).
+with ``gaussdistill`` (neither the symbolic engine nor the numeric core): the dense KL is
+tests/oracles/dense.py.
 
 Seed policy: every random test uses ``np.random.default_rng(<fixed seed>)``; a failure
 is reproducible and means a wrong formula, never bad luck (deterministic tests use
@@ -15,7 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import gaussdistill as core
 from gaussdistill.symbolic import aligned_decomposition
+
+from oracles.dense import dense_gauss_kl as kl_gauss
+from oracles.dense import vec
 
 KINDS = ("predictive", "convexity", "weight")
 DIRECTIONS = ("student||teacher", "teacher||student")
@@ -52,7 +57,7 @@ def dense_teacher(X, Y, lam_T, nu, t_T):
 
 
 def dense_student(M_T, X, r, lam_S, t_S, tau):
-    """Reduced-rank ridge on the population soft labels M_T X (MATH 2.1)."""
+    """Reduced-rank ridge on the population soft labels M_T X (docs/mathematics.md §2.1)."""
     d = X.shape[0]
     A = X @ X.T + lam_S * np.eye(d)
     W_hat = M_T @ X @ X.T @ np.linalg.inv(A)
@@ -63,23 +68,8 @@ def dense_student(M_T, X, r, lam_S, t_S, tau):
     return Br @ np.linalg.inv(Ah), t_S * tau**2 * np.linalg.inv(A)
 
 
-def kl_gauss(m1, C1, m2, C2):
-    """KL(N(m1, C1) || N(m2, C2)) densely (Cholesky of C2)."""
-    L = np.linalg.cholesky(C2)
-    diff = np.linalg.solve(L, m2 - m1)
-    T = np.linalg.solve(L, C1)
-    T = np.linalg.solve(L, T.T).T
-    _, ld1 = np.linalg.slogdet(C1)
-    _, ld2 = np.linalg.slogdet(C2)
-    return 0.5 * (np.trace(T) + diff @ diff - len(m1) + ld2 - ld1)
-
-
-def vec(M):
-    return M.reshape(-1, order="F")
-
-
 def dense_parts(kind, direction, M_S, Sig_S, M_T, Sig_T, X, tau, r):
-    """total/bias/variance/rank from the definitions of MATH 2.2-2.3 (dense)."""
+    """total/bias/variance/rank from the definitions of docs/mathematics.md §2.2–2.3 (dense)."""
     k, n = M_T.shape[0], X.shape[1]
     d = X.shape[0]
     Ik = np.eye(k)
@@ -221,7 +211,6 @@ def test_numpy_lambdify_broadcasts_over_grids():
 
 
 # ----------------------------------------------------------------------------- symbolic = core
-core = pytest.importorskip("gaussdistill")
 
 
 def _core_parts(kind, direction, p, r, rng):
@@ -234,12 +223,11 @@ def _core_parts(kind, direction, p, r, rng):
     return dict(total=res.total, bias=res.bias, variance=res.variance, rank=res.rank)
 
 
-@pytest.mark.skipif(not hasattr(core, "divergence"), reason="numeric core not available")
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("direction", DIRECTIONS)
 @pytest.mark.parametrize("rank", [None, 1])
 def test_noiseless_decomposition_matches_core(kind, direction, rank):
-    """Issue 3: lambdified expression = gaussdistill.divergence at random points, 1e-10."""
+    """Lambdified expression = gaussdistill.divergence at random points, 1e-10."""
     dec = aligned_decomposition(kind, direction, expectation=False, d=3, rank=rank)
     rng = np.random.default_rng(17 + KINDS.index(kind) * 10 + DIRECTIONS.index(direction))
     checked = 0
@@ -258,7 +246,7 @@ def test_noiseless_decomposition_matches_core(kind, direction, rank):
 # ----------------------------------------------------------------------------- invariants, accuracy
 def test_data_processing_and_convexity_orderings():
     """K^W >= K^Y (data processing) and K̄ >= K^Y (convexity), both directions, at random
-    stochastic points (MATH 2.2)."""
+    stochastic points (docs/mathematics.md §2.2)."""
     rng = np.random.default_rng(99)
     for direction in DIRECTIONS:
         fY = aligned_decomposition("predictive", direction, d=3).lambdify()
@@ -296,7 +284,6 @@ def test_tiny_weight_divergence_keeps_relative_accuracy(delta):
     assert abs(got - float(ref)) <= 1e-6 * float(ref)
 
 
-@pytest.mark.skipif(not hasattr(core, "divergence"), reason="numeric core not available")
 @pytest.mark.parametrize("kind", KINDS)
 def test_shrinkage_student_matches_core_with_hand_built_kernel(kind):
     """'shrinkage' student c·M_S as a hand-built MatrixNormal, against the core."""

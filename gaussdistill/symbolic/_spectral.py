@@ -15,7 +15,7 @@ Bases
        independent over j.
 
 Why not sympy's matrix calculus: ``log(det(X)).diff(X)`` silently returns 0 and
-``Trace``/``Determinant`` cannot be lambdified (``log(det(X)).diff(X)`` returns 0).  Here the only
+``Trace``/``Determinant`` cannot be lambdified.  Here the only
 symbolic objects are scalars; the matrix expressions are kept for display only.
 
 Each object stores ``d + 1`` per-mode entries: the ``d`` concrete modes and, last, a
@@ -230,11 +230,3 @@ class Derivation:
         """Indicator of the kept modes: 1 for j <= rank, 0 otherwise; generic kappa_j."""
         d = self.S.d
         return tuple(sp.Integer(1 if j < rank else 0) for j in range(d)) + (self.S.kappa_j,)
-
-    # --- traces and log-determinants of Spectral operators -------------------------
-    def trace_terms(self, op: Spectral):
-        """tr(A) = sum_j a_j (+ (n - d) * rest in the Q basis)."""
-        extra = 0
-        if op.basis == "Q":
-            extra = (self.S.n - self.S.d) * op.rest
-        return op.concrete, op.generic, extra
