@@ -81,6 +81,14 @@ def real_array(name: str, value, *, positive: bool = False) -> np.ndarray:
     return arr
 
 
+def _float_or_inf(v) -> float:
+    """float(v), with a Python int beyond float64 (e.g. -10**400) as ±inf."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 def domain_of(cgf, domain, name: str = "domain") -> tuple[float, float]:
     """The interval (lo, hi), lo <= 0 <= hi, on which ψ may be finite.
 
@@ -96,9 +104,9 @@ def domain_of(cgf, domain, name: str = "domain") -> tuple[float, float]:
         raise GaussDistillError(f"{name} must be a pair (lo, hi) with lo <= 0 <= hi; got {domain!r}") from None
     for label, v in (("lo", lo), ("hi", hi)):
         numeric = isinstance(v, (numbers.Real, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_))
-        if not numeric or math.isnan(float(v)):
+        if not numeric or math.isnan(_float_or_inf(v)):
             raise GaussDistillError(f"{name} {label} must be a real number or ±inf; got {v!r}")
-    lo, hi = float(lo), float(hi)
+    lo, hi = (_float_or_inf(v) for v in (lo, hi))
     if not lo <= 0.0 <= hi:
         raise GaussDistillError(f"{name} must satisfy lo <= 0 <= hi (ψ(0) = 0); got ({lo}, {hi})")
     return lo, hi

@@ -37,6 +37,11 @@ def minimise_ratio(K: float, cgf, sign: float, hi: float, *, name: str = "cgf",
     if grid_t is None:
         # logit(λ/hi) in [−60, 35]: λ/hi from 9e-27 to 1 − 6e-16; log λ in [−60, 60] when hi = inf
         grid_t = np.linspace(-60.0, 35.0, _GRID) if math.isfinite(hi) else np.linspace(-60.0, 60.0, _GRID)
+        if 0.0 < K < 1e-40:
+            # λ* ~ sqrt(2K/σ²) may lie below e^-60 (K = 1e-300 gave 4e-27 instead of sqrt(2K) = 1.4e-150
+            # for ψ = λ²/2): extend the grid down to about sqrt(K)·e^-30 (at most e^-700)
+            t_lo = max(0.5 * math.log(K) - 30.0, -700.0)
+            grid_t = np.concatenate([np.linspace(t_lo, -60.0, 80, endpoint=False), grid_t])
     lam = _lam_of_t(grid_t, hi)
     keep = (lam > 0) & (lam < hi)
     grid_t, lam = grid_t[keep], lam[keep]

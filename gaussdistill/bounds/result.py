@@ -127,7 +127,15 @@ class BoundResult:
         if self.divergence not in (None, "weight", "predictive", "convexity"):
             raise GaussDistillError(
                 f"divergence must be 'weight', 'predictive', 'convexity' or None; got {self.divergence!r}")
-        value = float(self.value)
+        v = self.value
+        if isinstance(v, (bool, str, bytes)) or v is None:
+            raise GaussDistillError(f"a bound value must be a real number; got {v!r}")
+        try:
+            value = float(v)
+        except OverflowError:            # a Python int beyond float64
+            value = math.inf if v > 0 else -math.inf
+        except (TypeError, ValueError):
+            raise GaussDistillError(f"a bound value must be a real number; got {type(v).__name__}") from None
         if math.isnan(value):
             raise GaussDistillError("a bound value must not be NaN")
         object.__setattr__(self, "value", value)
@@ -171,6 +179,8 @@ class BoundResult:
         The tolerance (default 1e-12) only absorbs float64 rounding at equality cases (e.g.
         Donsker–Varadhan at the tilted law); statistical error is the caller's business.
         """
+        from ._checks import real
+        gen_student = real("gen_student", gen_student)
         if math.isinf(self.value):
             return self.slack(gen_student) >= 0
         scale = max(1.0, abs(self.value), abs(gen_student))
@@ -178,6 +188,8 @@ class BoundResult:
 
     def slack(self, gen_student: float) -> float:
         """value − gen_S (upper) or gen_S − value (lower): >= 0 iff the bound holds."""
+        from ._checks import real
+        gen_student = real("gen_student", gen_student)
         return self.value - gen_student if self.side == "upper" else gen_student - self.value
 
     def to_dict(self) -> dict:

@@ -30,7 +30,15 @@ class EmpiricalCGF:
 
     @classmethod
     def of(cls, samples) -> EmpiricalCGF:
-        x = np.asarray(samples, dtype=float)
+        if isinstance(samples, (str, bytes)):
+            raise GaussDistillError("samples must be a finite 1-D array of at least 2 gaps; got a string")
+        try:
+            raw = np.asarray(samples)
+        except (ValueError, TypeError):
+            raise GaussDistillError("samples must be a finite 1-D array of at least 2 gaps (ragged input)") from None
+        if raw.dtype.kind not in "iuf":
+            raise GaussDistillError(f"samples must be real numbers; got dtype {raw.dtype}")
+        x = raw.astype(float)
         if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
             raise GaussDistillError("samples must be a finite 1-D array of at least 2 gaps")
         top = float(np.max(np.abs(x)))
@@ -57,7 +65,8 @@ class EmpiricalCGF:
         return cls(x, (lo, hi))
 
     def __call__(self, lam):
-        lam_arr = np.asarray(lam, dtype=float)
+        from ..bounds.quadratic_form import _lam_array
+        lam_arr = _lam_array(lam)
         if np.isnan(lam_arr).any():
             raise GaussDistillError("lam must not be NaN")
         flat = lam_arr.reshape(-1)

@@ -85,3 +85,27 @@ def test_quadratic_form_bad_lambda(lam):
         f(lam)
     with pytest.raises(gd.GaussDistillError, match="lam"):
         f.log_mgf(lam)
+
+
+def test_tiny_divergence_reaches_the_infimum():
+    """ψ = λ²/2, K = 1e-300: the infimum sqrt(2K) = 1.4e-150 is at λ* = 1.4e-150, below the fixed
+    grid's e^-60; the bound was 4.4e-27 (valid, 1e123 times too loose)."""
+    for K in (1e-300, 1e-100):
+        assert B.cgf_bound(K, _psi, 0.0).value == pytest.approx(math.sqrt(2 * K), rel=1e-9)
+        assert B.cgf_bound(K, _psi, 0.0, side="lower").value == pytest.approx(-math.sqrt(2 * K), rel=1e-9)
+
+
+def test_result_and_range_inputs():
+    with pytest.raises(gd.GaussDistillError, match="value"):
+        B.BoundResult(1, "cgf", "upper", None, "x")
+    with pytest.raises(gd.GaussDistillError, match="value"):
+        B.BoundResult(1, "cgf", "upper", None, None)
+    assert B.BoundResult(1, "cgf", "upper", None, 10**400).value == math.inf
+    r = B.cgf_bound(1.0, _psi, 0.1)
+    for bad in ("x", float("nan")):
+        with pytest.raises(gd.GaussDistillError, match="gen_student"):
+            r.holds_for(bad)
+    # a huge integer end of a λ-range is an infinite end (then "must be finite" for the proxy)
+    with pytest.raises(gd.GaussDistillError, match="lam_range must be finite"):
+        B.subgaussian_proxy(_psi, (-(10**400), 1.0))
+    assert B.cgf_bound(1.0, _psi, 0.0, domain=(-(10**400), 10**400)).value == pytest.approx(math.sqrt(2), rel=1e-9)

@@ -70,3 +70,18 @@ def test_huge_per_replicate_values_do_not_overflow():
     value, se = r.estimate("rho2")
     assert np.isfinite(se) and 0 < se < value
     assert abs(value - 2.5e299) < 4 * se
+
+
+@pytest.mark.parametrize("bad", ["abc", [1.0, "a"], [[1.0, 2.0], [3.0]]])
+def test_empirical_cgf_bad_input(bad):
+    from gaussdistill.simulation import EmpiricalCGF
+    with pytest.raises(gd.GaussDistillError, match="samples"):
+        EmpiricalCGF.of(bad)
+
+
+@pytest.mark.parametrize("lam", ["a", None, 1 + 1j, 10**400])
+def test_empirical_cgf_bad_lambda(lam):
+    from gaussdistill.simulation import EmpiricalCGF
+    f = EmpiricalCGF.of(np.random.default_rng(0).standard_normal(100))
+    with pytest.raises(gd.GaussDistillError, match="lam"):
+        f(lam)
