@@ -332,3 +332,16 @@ def test_optimisers_name_the_parameter_and_leak_nothing():
             sy.monte_carlo_rank(dict(V, nu=0.0), draws=3)
         with pytest.raises(GaussDistillError, match=r"^risk: not finite in float64"):
             sy.monte_carlo_rank(dict(V, w=[1e200, 1e200]), draws=3)
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: sy.describe("x"), r"^describe: expected an AlignedDecomposition"),          # AttributeError
+    (lambda: sy.derivation_latex(3), r"^derivation_latex: expected an AlignedDecomposition"),
+    (lambda: sy.notation.metric("kl", "student||teacher"), r"^kind='kl' is not supported"),  # KeyError
+    (lambda: sy.notation.metric(["convexity"], "x"), r"^kind=\['convexity'\]"),             # TypeError (cache)
+    (lambda: sy.notation.variance_ratio("weight", "s||t"), r"^direction='s\|\|t'"),
+    (lambda: sy.notation.unfold("h(j)"), r"^expr: expected a sympy expression"),            # AttributeError
+])
+def test_printing_and_notation_helpers_raise_named_errors(call, match):
+    with pytest.raises(GaussDistillError, match=match):
+        call()

@@ -278,10 +278,19 @@ def _tex_safe(text: str) -> str:
     return re.sub(r"\b([rd]) = (\d+)", r"$\1 = \2$", text)
 
 
+def _require_decomposition(dec, where):
+    from ..errors import GaussDistillError
+    from .decomposition import AlignedDecomposition
+    if not isinstance(dec, AlignedDecomposition):
+        raise GaussDistillError(f"{where}: expected an AlignedDecomposition (from "
+                                f"aligned_decomposition), got {type(dec).__name__}")
+
+
 def describe(dec, pretty: bool = False) -> str:
     """Plain text of a decomposition in the paper's notation: the parts with their
     relations, the definitions, the symbols and the notes (``gaussdistill derive``;
     ``pretty=True``: 2-D formulas, ``derive --pretty``)."""
+    _require_decomposition(dec, "describe")
     if dec.label:
         return "\n".join(f"{part} = {paper_str(getattr(dec, part))}" for part in
                           ("variance", "bias", "rank", "total"))
@@ -342,6 +351,7 @@ def derivation_latex(dec) -> str:
     per-mode scalars they reduce to (displayed, in the notation h_j, g_j of
     :mod:`.notation`; κ_j = 1 for the modes the student keeps, else 0)."""
     from .general import notation_form
+    _require_decomposition(dec, "derivation_latex")
     lines = [r"\noindent Derivation, mode by mode ($h_j$, $g_j$ as above; $\kappa_j = 1$ if the "
              r"student keeps mode $j$, i.e.\ $j \le r$, else $\kappa_j = 0$; $G_j = E q_j$ is the "
              r"label noise seen by mode $j$):", r"\begin{enumerate}"]

@@ -155,20 +155,35 @@ RATIOS = {
 }
 
 
-@functools.cache
+def _check_kind(kind, direction):
+    from ..vocabulary import DIRECTIONS, KINDS
+    from ._values import clean_choice
+    clean_choice("kind", kind, KINDS)
+    clean_choice("direction", direction, DIRECTIONS)
+
+
 def metric(kind: str, direction: str):
     """The function Γ (printed :math:`\\Gamma_j`) of divergence ``kind`` in ``direction``."""
-    if (kind, direction) not in METRICS:
-        raise KeyError((kind, direction))
+    _check_kind(kind, direction)
+    return _metric(kind, direction)
+
+
+@functools.cache
+def _metric(kind, direction):
     return type("Gamma", (ModeQuantity,), dict(
         symbol="Gamma", latex_name=r"\Gamma", meaning="metric of the mean part",
         definition=classmethod(lambda cls, i: METRICS[(kind, direction)](i)),
         __module__=__name__, __doc__=f"Γ_j of the {kind} divergence, {direction}."))
 
 
-@functools.cache
 def variance_ratio(kind: str, direction: str):
     """The function ρ (printed :math:`\\rho_j`) of ``kind``/``direction``; None for K̄."""
+    _check_kind(kind, direction)
+    return _variance_ratio(kind, direction)
+
+
+@functools.cache
+def _variance_ratio(kind, direction):
     if (kind, direction) not in RATIOS:
         return None
     return type("rho", (ModeQuantity,), dict(
@@ -192,6 +207,9 @@ def definitions(kind: str, direction: str) -> tuple:
 def unfold(expr):
     """Replace every notation quantity (h_j, g_j, Γ_j, ρ_j) by its definition, leaving sums
     as they are (no ``doit``: sympy's symbolic summation is slow and not needed)."""
+    if not isinstance(expr, sp.Basic):
+        from ..errors import GaussDistillError
+        raise GaussDistillError(f"expr: expected a sympy expression, got {type(expr).__name__}")
     for _ in range(4):  # Γ_j, ρ_j are defined through h_j, g_j: at most two levels
         if not expr.has(ModeQuantity):
             break
