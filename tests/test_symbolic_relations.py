@@ -206,3 +206,16 @@ def test_monte_carlo_rank_progress_bar_changes_nothing(capsys):
     from gaussdistill import GaussDistillError
     with pytest.raises(GaussDistillError, match="progress="):
         sy.monte_carlo_rank(V3, draws=3, progress="yes")
+
+
+def test_predictive_relation_also_proved_at_lambda_T_zero():
+    """K^Y student||teacher: Γ_j = s_j/(τ² + t_T ν² h_j) is ∝ s_j also when λ_T = 0 (h_j = 1),
+    so the ≤ / = of the population student hold there (they were not stated); Monte Carlo
+    through the dense per-draw oracle confirms them at t_T > 0."""
+    p = dict(P, lambda_T=0.0)
+    dec = sy.aligned_decomposition("predictive", "student||teacher", True, "population", d=3, rank=1)
+    assert dec.relations["total"].at(**p) == "<=" and dec.relations["bias"].at(**p) == "="
+    exact = dec.evaluate(**p)
+    total, bias, rank = _mc("predictive", "student||teacher", "population", p, 3000, seed=21)
+    _check("<=", total, exact["total"], "total")
+    _check("=", bias, exact["bias"], "bias")

@@ -23,7 +23,8 @@ expressions are that student's values.  What is proved about the data-driven stu
   fit), no relation is proved: the expression is the oracle-subspace student's value.
   (Measured: the data-driven sampled student exceeds it by 11–65 % at ν = 0.)
 
-The metric is proportional to s_j for K̄ always, for K^Y student‖teacher when t_T ν² = 0,
+The metric is proportional to s_j for K̄ always, for K^Y student‖teacher when t_T ν² = 0
+or λ_T = 0 (then h_j = 1),
 for K^Y teacher‖student when λ_S = 0, for K^W student‖teacher when λ_T = 0 and for K^W
 teacher‖student when λ_S = 0.
 """
@@ -121,8 +122,8 @@ def metric_proportional_to_s(kind: str, direction: str):
     """Condition under which Γ_j ∝ s_j for every j (given λ_S = 0)."""
     if kind == "convexity" or direction == "teacher||student":
         return sp.true
-    if kind == "predictive":
-        return sp.Or(sp.Eq(nt.t_T, 0), sp.Eq(nt.nu, 0))
+    if kind == "predictive":  # Γ_j = s_j/(τ² + t_T ν² h_j): constant denominator
+        return sp.Or(sp.Eq(nt.t_T, 0), sp.Eq(nt.nu, 0), sp.Eq(nt.lambda_T, 0))
     return sp.Eq(nt.lambda_T, 0)
 
 
