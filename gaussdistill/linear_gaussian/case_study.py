@@ -32,6 +32,8 @@ from .teacher_gap import SumOfQuadraticForms, gap_cgf, gap_form
 STUDENTS = ("population", "sampled", "shrinkage")
 #: Largest integer argument (draws): beyond 2^53 float64 cannot tell m from m + 1.
 MAX_INT = 2**53
+#: Largest condition number of Σ_x in the random design (beyond it X Xᵀ rounds to singular).
+MAX_COND = 1e12
 #: Range of |ν|, |τ|, |c|: their squares must stay normal float64 numbers.
 SQUARE_RANGE = (1e-150, 1e150)
 DESIGNS = ("fixed", "random")
@@ -173,8 +175,12 @@ class CaseStudy:
         # checked in either design: a Σ_x that is not a covariance is a mistake even where it is unused
         if np.max(np.abs(cov - cov.T)) > 1e-10 * np.max(np.abs(cov)):
             raise GaussDistillError("design_cov must be symmetric")
-        if not np.linalg.eigvalsh(cov)[0] > 0:
+        ev = np.linalg.eigvalsh(cov)
+        if not ev[0] > 0:
             raise GaussDistillError("design_cov must be positive definite")
+        if self.design == "random" and ev[-1] > MAX_COND * ev[0]:
+            raise GaussDistillError(f"design_cov has condition number {ev[-1] / ev[0]:.3g} > {MAX_COND:g}: the drawn "
+                                    "X Xᵀ would be numerically singular; rescale the inputs")
         cov.setflags(write=False)       # the default identity too: a frozen setting has read-only arrays
         set_("design_cov", cov)
         rank_x = self._rank_x

@@ -308,7 +308,7 @@ def _skl_pairs(cs, s, U, MTU, WTU, sig_t, R):
     """
     h = R // 2
     a, b = slice(0, h), slice(h, 2 * h)
-    prec = 1.0 / sig_t
+    prec = _safe_inverse(sig_t)        # a direction where X Xᵀ rounded to 0 (λ_T = 0) carries no term
 
     def quad(W_in_basis, M, P):
         return -0.5 * np.sum((W_in_basis - M) ** 2 * P[..., None, :], axis=(-2, -1))

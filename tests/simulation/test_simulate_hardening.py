@@ -85,3 +85,30 @@ def test_empirical_cgf_bad_lambda(lam):
     f = EmpiricalCGF.of(np.random.default_rng(0).standard_normal(100))
     with pytest.raises(gd.GaussDistillError, match="lam"):
         f(lam)
+
+
+def test_zero_kl_is_not_a_55_sigma_discrepancy():
+    """Random design, λ = 0, t_T = t_S = 1, τ = ν: the population student's law equals the teacher's, so
+    E_D K = 0 exactly (hand). The simulated K are rounding (~1e-31 nats) with a stderr ~1e-32, and the
+    z column said 55."""
+    rng = np.random.default_rng(0)
+    cs = gd.CaseStudy(rng.standard_normal((3, 9)), rng.standard_normal((2, 3)), noise=0.5, design="random",
+                      teacher_lam=0.0, student_lam=0.0)
+    assert cs.expected_divergence("weight") == 0.0
+    e = gd.simulate_pipeline(cs, replicates=400, seed=0).estimates.set_index("quantity")
+    for q in ("K_weight", "K_predictive"):
+        assert abs(e.loc[q, "value"]) < 1e-25 and e.loc[q, "z"] == 0.0
+
+
+def test_random_design_covariance_condition():
+    rng = np.random.default_rng(0)
+    X, W = rng.standard_normal((3, 9)), rng.standard_normal((2, 3))
+    with pytest.raises(gd.GaussDistillError, match="design_cov has condition number"):
+        gd.CaseStudy(X, W, noise=0.5, design="random", design_cov=np.diag([1.0, 1.0, 1e-300]))
+    cs = gd.CaseStudy(X, W, noise=0.5, design="random", design_cov=np.diag([1.0, 1.0, 1e-12]),
+                      teacher_lam=0.0, student_lam=0.0)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        r = gd.simulate_pipeline(cs, replicates=200, seed=0)
+    assert not r.bounds["value"].isna().any()
