@@ -5,9 +5,11 @@ between the backends (decompositions, extended-precision refinement, warnings, h
 result is returned) are methods here, not ``if backend is float64`` branches.
 
 * :data:`FLOAT64` — numpy/scipy in float64 (the default);
-* :class:`MpmathBackend` ``(dps)`` — numpy object arrays of ``mpmath.mpf`` with mpmath's
-  decompositions; call its methods inside ``mpmath.workdps(dps)`` (see :func:`evaluate`).
-  Float64 inputs are converted exactly: the mpmath result is that of the same numbers.
+* :class:`MpmathBackend` ``(digits)`` — numpy object arrays of ``mpmath.mpf`` with mpmath's
+  decompositions, at ``digits + GUARD_DIGITS`` working digits (``context()``), results rounded
+  to ``digits``: a part that is a small difference of large ones (a bias next to a large rank
+  bottleneck) keeps all the digits asked for. Float64 inputs are converted exactly: the
+  mpmath result is that of the same numbers.
 """
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ import numpy as np
 from .special import u_minus_log1p, u_minus_log1p_mp_array
 
 _EPS64 = float(np.finfo(float).eps)
+# Extra working digits of an mpmath evaluation beyond the digits asked for.
+GUARD_DIGITS = 10
 # Where numpy's long double is wider than float64 (x86-64 Linux), ill-conditioned whitening
 # is refined in it; elsewhere (Windows, Apple silicon) the refinement is skipped.
 LONG = np.longdouble if np.finfo(np.longdouble).eps < np.finfo(float).eps else None
@@ -32,6 +36,7 @@ class Float64Backend:
     eps = _EPS64
     inf = math.inf
     dps = None
+    digits = None
     #: Results are bounded by float64's range (an overflow is an error, not a value), and
     #: ill-conditioning costs accuracy (ConditioningWarning).
     limited = True
@@ -104,8 +109,9 @@ class MpmathBackend:
     long = None
     limited = False    # arbitrary exponent range; the working precision absorbs conditioning
 
-    def __init__(self, dps: int):
-        self.dps = int(dps)
+    def __init__(self, digits: int):
+        self.digits = int(digits)                 # asked for (results are rounded to these)
+        self.dps = self.digits + GUARD_DIGITS     # working precision
         self._mpf = np.frompyfunc(mpmath.mpf, 1, 1)
         self._sqrt = np.frompyfunc(mpmath.sqrt, 1, 1)
         self._log = np.frompyfunc(mpmath.log, 1, 1)
@@ -116,12 +122,12 @@ class MpmathBackend:
 
     @property
     def default_rtol(self) -> float:
-        """The float64 rule transposed to ``dps`` digits: 1e6 units of the last digit."""
-        return 10.0 ** (6 - self.dps)
+        """The float64 rule transposed to ``digits`` digits: 1e6 units of the last digit."""
+        return 10.0 ** (6 - self.digits)
 
     @property
     def noise_rtol(self) -> float:
-        return 10.0 ** (-self.dps)
+        return 10.0 ** (-self.digits)
 
     def context(self):
         return mpmath.workdps(self.dps)
@@ -193,7 +199,11 @@ class MpmathBackend:
         return np.array([x if x > 0 else 0 * x for x in w], dtype=object)
 
     def finish(self, value):
-        return value if value == mpmath.inf else mpmath.mpf(value)
+        """The value rounded to the digits asked for."""
+        if value == mpmath.inf:
+            return value
+        with mpmath.workdps(self.digits):
+            return +mpmath.mpf(value)
 
     def qr(self, a):
         q, r = mpmath.qr(self._to_mp(a), mode="skinny")

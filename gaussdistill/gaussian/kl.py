@@ -119,8 +119,10 @@ def kl_matrix_normal(p: MatrixNormal, q: MatrixNormal, precision: int | None = N
     Parameters
     ----------
     p, q : MatrixNormal of the same shape (k, m).
-    precision : int in [16, 1000] or None. Digits for an mpmath evaluation, with the float64
-        inputs taken as exact numbers; supports are then decided at that precision.
+    precision : int in [16, 1000] or None. Digits for an mpmath evaluation (computed with 10
+        guard digits, rounded to ``precision``), with the float64 inputs taken as exact
+        numbers (a ridge kernel's covariance as its exact factor); supports are then decided
+        at that precision.
     rtol : float in [0, 1) or None. Rank tolerance relative to the largest eigenvalue; None
         is SciPy's 1e6·eps in float64 (1e6 units of the last digit with ``precision``);
         0 keeps every positive eigenvalue.
@@ -304,7 +306,7 @@ def _kl_value(value, reason, cause, xp):
             raise GaussDistillError(f"the KL overflows float64: {what}; rescale the laws, or pass precision=50 "
                                     f"for an mpmath evaluation")
         return KLValue(float(value), reason)
-    return MpKLValue._make(mpmath.mpf(mpmath.inf if reason else value)._mpf_, reason)
+    return MpKLValue._make(mpmath.mpf(xp.finish(mpmath.inf if reason else value))._mpf_, reason)
 
 
 __all__ = ["kl_matrix_normal", "KLValue", "MpKLValue"]

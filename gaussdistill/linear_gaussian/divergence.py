@@ -71,8 +71,9 @@ def divergence(student, teacher, X, soft_noise=None, kind="predictive", directio
         :func:`rank_student` kernel was built with, else the numerical rank of the
         student's mean. A rank below the student's is refused (the bias would be < 0);
         singular values at rounding level in the metric do not count.
-    precision : int in [16, 1000] for an mpmath evaluation (attributes are then mpmath.mpf);
-        supports are decided at that precision.
+    precision : int in [16, 1000] for an mpmath evaluation (attributes are then mpmath.mpf,
+        computed with 10 guard digits and rounded to ``precision``: a part that is a small
+        difference of large ones keeps its digits); supports are decided at that precision.
     method : "auto", "reduced" (row space of X, O(n d²)) or "dense" (n×n, a check).
         "auto" uses the reduced route unless n < d.
     rtol : rank tolerance of hand-built covariances (see :func:`kl_matrix_normal`).
@@ -154,7 +155,10 @@ def _divergence(student, teacher, X, tau, kind, direction, rank, method, xp, rto
                 coords.mean_s @ coords.whitener_b, coords.mean_t @ coords.whitener_b, rank, xp,
                 known_rank=_known_rank(student, forward), raw_rank=_raw_rank(student, xp))
     else:
-        mean_part, rank_part, bias, rank_used = math.inf, 0.0, math.inf, -1 if rank is None else rank
+        # No metric (the mean leaves the support): r is the student's own rank (or the one given).
+        known = _known_rank(student, forward)
+        rank_used = rank if rank is not None else (known if known is not None else _raw_rank(student, xp))
+        mean_part, rank_part, bias = math.inf, 0.0, math.inf
     with np.errstate(over="ignore", invalid="ignore"):
         total = variance + mean_part
     parts = (total, bias, variance, rank_part)
@@ -165,7 +169,7 @@ def _divergence(student, teacher, X, tau, kind, direction, rank, method, xp, rto
         bias, rank_part = (math.inf if math.isnan(float(v)) else v for v in (bias, rank_part))
     return DivergenceResult(
         total=xp.finish(total), bias=xp.finish(bias), variance=xp.finish(variance), rank=xp.finish(rank_part),
-        kind=kind, direction=direction, rank_used=int(rank_used), reason=reason, precision=xp.dps), coords.dropped
+        kind=kind, direction=direction, rank_used=int(rank_used), reason=reason, precision=xp.digits), coords.dropped
 
 
 def _known_rank(student, forward):

@@ -15,3 +15,12 @@ def test_ragged_targets_in_rows_are_an_error_naming_y_rows():
 def test_an_example_too_large_for_memory_is_an_error_naming_the_sizes():
     with pytest.raises(gd.GaussDistillError, match="k=1000000000000"):
         gd.example_problem(k=10**12)
+
+
+def test_an_infinite_divergence_reports_the_students_rank_not_minus_one():
+    X = np.eye(3)
+    teacher = gd.MatrixNormal(np.ones((2, 3)), np.zeros((3, 3)))
+    student = gd.MatrixNormal(np.outer([1.0, 2.0], [1.0, 0.0, 0.0]), np.zeros((3, 3)))   # rank 1
+    res = gd.divergence(student, teacher, X, kind="weight")
+    assert res.total == np.inf and res.reason and res.rank_used == 1
+    assert gd.divergence(student, teacher, X, kind="weight", rank=2).rank_used == 2

@@ -109,3 +109,18 @@ def test_precision_is_at_least_as_accurate_as_float64_on_an_ill_conditioned_ridg
         err64, err_mp = (float(abs(mpmath.mpf(v) - ref) / ref) for v in (f64, mp))
         assert err64 < 1e-11, (kind, err64)
         assert err_mp < 1e-11, (kind, err_mp, err64)
+
+
+def test_every_digit_asked_for_is_right_even_for_a_part_that_is_a_small_difference():
+    # The weight bias (0.047) is the mean part minus a rank bottleneck of 29: at exactly 20
+    # working digits it was wrong in its 19th digit (2.9e-19 relative). Guard digits fix it.
+    problem = gd.example_problem(n=30)
+    args = (problem.student, problem.teacher, problem.X, problem.soft_noise, "weight")
+    for direction in gd.DIRECTIONS:
+        low = gd.divergence(*args, direction, precision=20)
+        ref = gd.divergence(*args, direction, precision=40)
+        assert low.precision == 20
+        with mpmath.workdps(50):
+            for part in ("total", "bias", "variance", "rank"):
+                value, exact = getattr(low, part), getattr(ref, part)
+                assert abs(value - exact) <= mpmath.mpf(10) ** -19 * abs(exact), (direction, part)
