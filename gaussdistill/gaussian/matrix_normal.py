@@ -158,12 +158,14 @@ class MatrixNormal:
         rng = as_generator(rng)
         n_draws = 1 if size is None else as_count("size", size, 1, " or None")
         k, m = self.shape
+        too_large = GaussDistillError(f"size={n_draws}: {n_draws} draws of a {k}×{m} matrix do not fit in "
+                                      f"memory; draw in smaller batches")
+        if n_draws * k * m > 2**60:
+            raise too_large
         try:
             draws = self._mean + self._centred_draws(rng, n_draws)
         except (MemoryError, ValueError) as exc:   # numpy: "Maximum allowed dimension exceeded"
-            raise GaussDistillError(
-                f"size={n_draws}: {n_draws} draws of a {k}×{m} matrix do not fit in memory "
-                f"({8 * n_draws * k * m:.3g} bytes); draw in smaller batches") from exc
+            raise too_large from exc
         return draws[0] if size is None else draws
 
     def _centred_draws(self, rng: np.random.Generator, n_draws: int) -> np.ndarray:

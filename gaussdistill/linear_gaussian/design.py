@@ -90,7 +90,8 @@ def same_design(a: np.ndarray, b: np.ndarray) -> bool:
 
 def _gram_eigh(X: np.ndarray):
     """(s, U, ill_conditioned) from eigh(X Xᵀ); s ascending, rounding noise clipped to 0."""
-    gram = X @ X.T
+    with np.errstate(over="ignore", invalid="ignore"):    # overflow is reported below, by name
+        gram = X @ X.T
     if not np.all(np.isfinite(gram)):
         raise GaussDistillError(
             f"X is too large for float64: X X^T overflows (max |X| = {np.max(np.abs(X)):.3g}); "

@@ -44,7 +44,11 @@ def example_data(k, d, n, noise, seed):
     right = np.linalg.qr(rng.standard_normal((d, p)))[0]
     w_star = (left * (1.0 / np.arange(1, p + 1))) @ right.T
     X = rng.standard_normal((d, n))
-    Y = w_star @ X + noise * rng.standard_normal((k, n))
+    with np.errstate(over="ignore", invalid="ignore"):
+        Y = w_star @ X + noise * rng.standard_normal((k, n))
+    if not np.all(np.isfinite(Y)):
+        raise GaussDistillError(f"noise = {noise:.3g} makes the labels Y = W⋆X + noise·E overflow float64; "
+                                f"pass a smaller noise")
     return X, Y, w_star
 
 
@@ -61,7 +65,9 @@ def example_problem(k=6, d=8, n=200, rank=2, noise=0.5, soft_noise=None, teacher
     soft_noise = noise if soft_noise is None else as_scalar("soft_noise", soft_noise, positive=True)
     try:
         X, Y, w_star = example_data(k, d, n, noise, seed)
-    except MemoryError:
+    except GaussDistillError:
+        raise
+    except (MemoryError, ValueError):   # numpy: "Maximum allowed dimension exceeded"
         raise GaussDistillError(f"k={k}, d={d}, n={n}: the example's arrays do not fit in memory; "
                                 f"pass smaller sizes") from None
     teacher = ridge_teacher(X, Y, teacher_lam, noise, teacher_temperature)

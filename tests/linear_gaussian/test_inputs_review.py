@@ -24,3 +24,19 @@ def test_an_infinite_divergence_reports_the_students_rank_not_minus_one():
     res = gd.divergence(student, teacher, X, kind="weight")
     assert res.total == np.inf and res.reason and res.rank_used == 1
     assert gd.divergence(student, teacher, X, kind="weight", rank=2).rank_used == 2
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: gd.MatrixNormal(np.zeros((1, 2)), np.eye(2)).sample(10**400), "size"),
+    (lambda: gd.example_problem(noise=1e308), "noise"),
+    (lambda: gd.example_problem(k=10**400), "k="),
+    (lambda: gd.ridge_teacher(np.full((3, 6), 1e300), np.ones((2, 6)), 0.5, 0.5), "X"),
+])
+def test_extreme_values_are_errors_naming_the_argument_without_numpy_warnings(call, name):
+    # Found by fuzzing: OverflowError (size), RuntimeWarning (noise, X X^T), numpy ValueError (k).
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(gd.GaussDistillError, match=name):
+            call()
