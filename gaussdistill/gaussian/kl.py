@@ -287,11 +287,11 @@ def _cross_part(rows, cols, xp):
     terms = xp.u_minus_log1p(cross.ravel(), ratios.ravel()).reshape(cross.shape)
     if cols.mult is not None:
         terms = terms * cols.mult[None, :]
-    return terms.sum() / 2
+    return (terms * 0.5).sum()      # halves first (exact): a KL near 1.8e308 must not overflow
 
 
 def _half_sq(a):
-    return (a * a).sum() / 2 if a.size else 0.0
+    return ((a * 0.5) * a).sum() if a.size else 0.0     # = ½‖a‖², halved before the sum (exact)
 
 
 def _finite(value) -> bool:

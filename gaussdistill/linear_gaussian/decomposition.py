@@ -138,7 +138,7 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64, known_rank=None, 
     left, sv, right = xp.svd(teacher_w)
     top = (left[:, :rank] * sv[None, :rank]) @ right[:rank]
     tail = teacher_w - top
-    rank_part = sum(x * x for x in sv[rank:]) / 2
+    rank_part = sum((x * 0.5) * x for x in sv[rank:])
     misfit = student_w - top
     bias = _half_sq_norm(misfit) - _inner(misfit, tail)
     # Rounding in T̃ − [T̃]_r is ~eps·‖T̃‖, so the bias is known to ±eps·‖T̃‖·‖S̃ − [T̃]_r‖;
@@ -153,7 +153,7 @@ def mean_decomposition(student_w, teacher_w, rank, xp=FLOAT64, known_rank=None, 
 
 
 def _half_sq_norm(a):
-    return (a * a).sum() / 2 if a.size else 0.0
+    return ((a * 0.5) * a).sum() if a.size else 0.0     # halved before the sum (exact)
 
 
 def _inner(a, b):

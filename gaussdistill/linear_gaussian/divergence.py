@@ -203,7 +203,7 @@ def _covariance_part(coords, k, xp):
     if len(u) == 0:
         return 0 * xp.scalar(0)
     ratio = None if coords.diff_ratios is None else np.where(coords.diff_ratios > 0, coords.diff_ratios, 1 + u)
-    return k * xp.u_minus_log1p(u, ratio).sum() / 2
+    return k * (xp.u_minus_log1p(u, ratio) * 0.5).sum()    # halved first (exact): no false overflow
 
 
 def _laws(student, teacher, forward):

@@ -208,3 +208,17 @@ def test_a_sample_size_beyond_memory_is_an_error_naming_size():
     law = gd.MatrixNormal(np.zeros((2, 2)), np.eye(2))
     with pytest.raises(gd.GaussDistillError, match="size"):
         law.sample(10**20)
+
+
+def test_a_kl_near_the_float64_limit_is_returned_not_reported_as_overflow():
+    # ½·Σ terms: the sum of 2·(1e308 − 1 − ln 1e308) overflowed before the halving, and
+    # (A + Aᵀ)/2 of the whitened 1e308 matrix gave inf then NaN: "overflows float64" for a
+    # KL of 1e308 (exact: ½·2·(1e308 − 1 − ln 1e308) = 1e308 in float64).
+    p = gd.MatrixNormal(np.zeros((1, 2)), [[1e308, 0.0], [0.0, 1e308]])
+    q = gd.MatrixNormal(np.zeros((1, 2)), np.eye(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gd.kl_matrix_normal(p, q) == 1e308
+        assert gd.divergence(p, q, np.eye(2), kind="weight").total == 1e308
+        far = gd.MatrixNormal(np.full((1, 3), 1e154), np.eye(3))          # ½·3·1e308
+        assert gd.kl_matrix_normal(far, gd.MatrixNormal(np.zeros((1, 3)), np.eye(3))) == pytest.approx(1.5e308)
