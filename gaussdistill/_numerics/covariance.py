@@ -58,8 +58,14 @@ class DenseCovariance:
         (eigh, not scipy's Cholesky + triangular solves: scipy's own OpenBLAS thread pool
         contends with numpy's and made this path 2x slower, measured.)
         """
+        return self.shifted_whitener_and_cond(tau2, xp)[0]
+
+    def shifted_whitener_and_cond(self, tau2, xp):
+        """(W, condition number of τ² I + C): the whitening loses ~cond·eps (no refinement)."""
         c_vals, vecs = xp.eigh(self.matrix * 0.5 + self.matrix.T * 0.5)   # (no overflow at 1e308)
-        return vecs / xp.sqrt(tau2 + xp.clip_negative(c_vals))[None, :]
+        shifted = tau2 + xp.clip_negative(c_vals)
+        cond = float(max(shifted) / min(shifted)) if len(shifted) else 1.0
+        return vecs / xp.sqrt(shifted)[None, :], cond
 
 
 __all__ = ["DiagonalCovariance", "DenseCovariance"]

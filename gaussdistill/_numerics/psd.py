@@ -282,6 +282,16 @@ def warn_conditioning(factor: PSDFactor, name: str, xp, stacklevel: int = 4) -> 
             f"pass precision=50 for an mpmath evaluation", ConditioningWarning, stacklevel=stacklevel)
 
 
+def warn_shifted_conditioning(cond: float, name: str, xp, stacklevel: int = 4) -> None:
+    """ConditioningWarning for a τ²I + C covariance whitened by plain float64 eigh (no
+    extended-precision refinement): above COND_WARN_UNREFINED it may lose ~cond·eps."""
+    if xp.limited and cond > COND_WARN_UNREFINED:
+        warnings.warn(
+            f"{name} has condition number {cond:.3g} > {COND_WARN_UNREFINED:.0e}: float64 results may "
+            f"lose accuracy (relative error up to ~cond*eps = {cond * np.finfo(float).eps:.1g}); "
+            f"pass precision=50 for an mpmath evaluation", ConditioningWarning, stacklevel=stacklevel)
+
+
 def dropped_names(factors) -> list:
     """``[(name, count)]`` of the factors (``(factor, name)`` pairs) whose cutoff removed
     eigenvalues above the rounding level."""
@@ -363,5 +373,5 @@ def numerical_rank(singular_values, shape) -> int:
 
 
 __all__ = ["PSDFactor", "DiagonalWhitener", "whiten_pair", "whitened_eigs", "warn_conditioning",
-           "warn_cutoff", "dropped_names", "ABOVE_ROUNDING", "compare_supports", "numerical_rank",
-           "sandwich", "SUPPORT_RTOL", "COND_WARN"]
+           "warn_cutoff", "warn_shifted_conditioning", "dropped_names", "ABOVE_ROUNDING",
+           "compare_supports", "numerical_rank", "sandwich", "SUPPORT_RTOL", "COND_WARN"]

@@ -27,6 +27,7 @@ from .._numerics.psd import (
     dropped_names,
     warn_conditioning,
     warn_cutoff,
+    warn_shifted_conditioning,
     whiten_pair,
     whitened_eigs,
 )
@@ -243,7 +244,8 @@ def _structured_columns(sp_, sq_, diff, wu, xp):
         s_p, s_q = xp.asarray(sp_.inner_matrix(xp)), xp.asarray(sq_.inner_matrix(xp))
         red_q = G.T @ s_q @ G
         red_diff = G.T @ (s_p - s_q) @ G + (cp - cq) * xp.eye(rho)
-        whiten = DenseCovariance(red_q).shifted_whitener(cq, xp)
+        whiten, cond = DenseCovariance(red_q).shifted_whitener_and_cond(cq, xp)
+        warn_shifted_conditioning(cond, "q.col_cov (soft-label law)", xp, stacklevel=5)
         u, ratio = whitened_eigs(whiten, red_diff, cp * xp.eye(rho) + G.T @ s_p @ G, xp)
     ratio = _positive_ratios(u, ratio)
     d_white = wu.T @ diff

@@ -27,6 +27,7 @@ from .._numerics.psd import (
     numerical_rank,
     warn_conditioning,
     warn_cutoff,
+    warn_shifted_conditioning,
     whiten_pair,
     whitened_eigs,
 )
@@ -210,6 +211,10 @@ def _laws(student, teacher, forward):
     return (student, teacher) if forward else (teacher, student)
 
 
+def _names(forward):
+    return ("student", "teacher") if forward else ("teacher", "student")
+
+
 def _weight_coordinates(student, teacher, forward, xp, rtol):
     a, b = _laws(student, teacher, forward)
     names = ("student", "teacher") if forward else ("teacher", "student")
@@ -262,7 +267,11 @@ def _predictive_reduced(student, teacher, X, tau, forward, xp, kind):
     cov_trace = ca.trace() + cb.trace()
     if kind == "convexity":
         return _Coordinates(ms, mt, xp.eye(G.shape[1]) / tau), cov_trace
-    whitener = cb.shifted_whitener(tau2, xp)
+    if isinstance(cb, DiagonalCovariance):          # exact (the design's eigenbasis)
+        whitener = cb.shifted_whitener(tau2, xp)
+    else:
+        whitener, cond = cb.shifted_whitener_and_cond(tau2, xp)
+        warn_shifted_conditioning(cond, f"the {_names(forward)[1]} predictive covariance", xp, stacklevel=5)
     if isinstance(ca, DiagonalCovariance) and isinstance(cb, DiagonalCovariance):
         # (V_a − V_b)/V_b with V_a − V_b = s (w_a − w_b): the structural difference.
         vb = tau2 + cb.values
@@ -286,7 +295,8 @@ def _predictive_dense(student, teacher, X, tau, forward, xp, kind):
     if kind == "convexity":
         return _Coordinates(ms, mt, xp.eye(n) / tau), cov_trace
     tau2 = tau * tau
-    whitener = DenseCovariance(cb).shifted_whitener(tau2, xp)
+    whitener, cond = DenseCovariance(cb).shifted_whitener_and_cond(tau2, xp)
+    warn_shifted_conditioning(cond, f"the {_names(forward)[1]} predictive covariance", xp, stacklevel=5)
     eigs, ratios = whitened_eigs(whitener, ca - cb, ca + tau2 * xp.eye(n), xp)
     return _Coordinates(ms, mt, whitener, eigs, ratios), cov_trace
 
