@@ -61,6 +61,20 @@ def _blocks(generic, kappa, rank, S: ModelSymbols):
     return tuple(out)
 
 
+def _stable(expr):
+    """One concrete mode's bias with the shared parts of mean and rank cancelled exactly
+    and 1 − g_j, 1 − h_j written as λ/(s + λ) (``factor`` of the combined fraction), so
+    that a small bias keeps its relative accuracy in float64."""
+    out = sp.factor(sp.cancel(sp.together(expr)))
+    # A factor such as c s² − s² − s λ_T − ... is summed with its largest terms cancelling:
+    # collected in powers of s_j, (c − 1) s² − (λ_S + λ_T) s − λ_S λ_T keeps the small ones.
+    ss = sorted((x for x in out.free_symbols if str(x).startswith("s_")), key=str)
+    if not ss:
+        return out
+    return out.replace(lambda e: isinstance(e, sp.Add) and e.has(*ss) and e.is_polynomial(*ss),
+                       lambda e: sp.collect(sp.expand(e), ss))
+
+
 def _pretty(expr):
     """Cheap display simplification of one generic-mode term (never used for numbers)."""
     try:
@@ -263,7 +277,11 @@ def _derive(kind, direction, expectation, student, d, rank):
                  rank_modes[-1], r"\text{rank}_j",
                  note="assumes Gamma_j a_j^2 = " + sp.sstr(metric_criterion[-1])
                  + " is non-increasing at j = r")
-    bias_modes = tuple(m - rr for m, rr in zip(mean_modes, rank_modes))
+    # bias_j = mean_j − rank_j, cancelled symbolically per mode (factored): evaluated as the
+    # difference, float64 lost every digit of a small bias (λ_S = 1e-9: 1 − g_j formed as
+    # g_j − 1, and the (k − r)ν² parts of mean and rank subtracted numerically).
+    bias_modes = tuple(_stable(m - rr) for m, rr in zip(mean_modes[:-1], rank_modes[:-1])) \
+        + (mean_modes[-1] - rank_modes[-1],)
 
     variance = sp.Add(*var_terms)
     rank_expr = sp.Add(*rank_modes[:-1])
