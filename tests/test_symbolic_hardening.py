@@ -362,3 +362,15 @@ def test_small_bias_keeps_its_relative_accuracy(kind, student, rank, lam):
     ref = dec.lambdify("mpmath", dps=60)(**p)["bias"]
     got = dec.evaluate(**p)["bias"]
     assert abs(mpmath.mpf(got) - ref) <= 1e-12 * abs(ref)
+
+
+def test_small_risk_keeps_its_digits():
+    """risk_T at λ_T = 1e-6, ν = 1e-8 (value 2e-13) had relative error 4.3e-10 (1 − h_j formed
+    as h_j − 1); reference: the same expression at 60 mpmath digits."""
+    import mpmath
+    g = sy.generalization_gaps(d=3, rank=1)
+    p = dict(P, n=20, nu=1e-8, lambda_T=1e-6, lambda_S=1e-6, t_T=0.0, t_S=0.0)
+    ref = g.lambdify("mpmath", dps=60)(**p)
+    got = g.evaluate(**p)
+    for key in ("risk_T", "risk_S", "gen_T", "gen_S"):
+        assert abs(mpmath.mpf(got[key]) - ref[key]) <= 1e-10 * abs(ref[key]), key

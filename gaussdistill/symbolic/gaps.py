@@ -33,7 +33,7 @@ from ._spectral import Derivation
 from ._symbols import SCALAR_NAMES, model_symbols
 from ._values import MAX_DPS, clean_choice, clean_int, clean_values
 from .decomposition import _Error, check_mode_order
-from .derivation import _check_options, _kernels
+from .derivation import _check_options, _kernels, _stable
 
 GAP_NAMES = ("gen_T", "gen_S", "risk_T", "risk_S")
 
@@ -160,6 +160,8 @@ def _gaps(d, rank, student):
         sq = err.expected_sq_norms(k, r_modes)
         cov = D.conj_out(Sigma)
         risk_modes = tuple((s * q + k * c) / n for s, q, c in zip(K["XXt"].modes, sq, cov.modes))
+        # 1 - g_j h_j written as a fraction of lambda's: a small risk keeps its digits
+        risk_modes = tuple(_stable(x) for x in risk_modes[:-1]) + risk_modes[-1:]
         D.record(f"risk of W_{who} per mode",
                  rf"\mathbb{{E}}\lVert (W_{who} - W^\star) X \rVert_F^2 / n"
                  r" = \tfrac1n\sum_j [s_j \mathbb{E}\lVert (M - W^\star) v_j\rVert^2"
