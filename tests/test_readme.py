@@ -95,3 +95,19 @@ def test_readme_command_line_names_every_subcommand():
     text = section("Command line")
     missing = [name for name in cli.SUBCOMMANDS if f"gaussdistill {name}" not in text]
     assert not missing, f"subcommands missing from the README's Command line section: {missing}"
+
+
+def test_readme_links_resolve():
+    """Every relative link of the README ([text](path)) names a file of the repository."""
+    root = README.parent
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", TEXT)
+    local = [link for link in links if "://" not in link]
+    assert local, "the README links no documentation page"
+    missing = [link for link in local if not (root / link).is_file()]
+    assert not missing, missing
+
+
+def test_readme_mentions_the_slow_marker_that_pyproject_defines():
+    pyproject = (README.parent / "pyproject.toml").read_text(encoding="utf-8")
+    assert "python -m pytest -m slow" in TEXT
+    assert re.search(r'^\s*"slow:', pyproject, flags=re.M) and "not slow" in pyproject
