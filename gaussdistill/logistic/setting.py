@@ -48,16 +48,25 @@ def _seed_sequence(seed) -> np.random.SeedSequence:
     raise GaussDistillError(f"seed must be a non-negative int or a numpy SeedSequence; got {seed!r}")
 
 
+#: Largest count (sizes, steps, replicates) accepted.
+MAX_COUNT = 2**40
+
+
 def _count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or int(value) < minimum:
-        raise GaussDistillError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    if (isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) or int(value) < minimum
+            or int(value) > MAX_COUNT):
+        raise GaussDistillError(f"{name} must be an integer in [{minimum}, 2^40]; got {value!r:.60}")
     return int(value)
 
 
 def _positive(name, value, allow_zero=False):
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
         raise GaussDistillError(f"{name} must be a real number; got {type(value).__name__} {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:              # a Python int beyond float64 (10**400)
+        raise GaussDistillError(f"{name} must be a finite number > 0; got an integer of "
+                                f"{len(str(abs(int(value))))} digits") from None
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         raise GaussDistillError(f"{name} must be a finite number {'>=' if allow_zero else '>'} 0; got {value}")
     return value
@@ -107,7 +116,10 @@ class LogisticSetting:
     def __post_init__(self):
         for name, minimum in (("k", 2), ("d", 1), ("n", 2), ("n_chains", 4), ("n_steps", 8), ("n_test", 2)):
             object.__setattr__(self, name, _count(name, getattr(self, name), minimum))
-        object.__setattr__(self, "truth_seed", _count("truth_seed", self.truth_seed, 0))
+        if (isinstance(self.truth_seed, bool) or not isinstance(self.truth_seed, (numbers.Integral, np.integer))
+                or self.truth_seed < 0):
+            raise GaussDistillError(f"truth_seed must be an integer >= 0; got {self.truth_seed!r}")
+        object.__setattr__(self, "truth_seed", int(self.truth_seed))
         object.__setattr__(self, "burn_in", _count("burn_in", self.burn_in, 0))
         if self.burn_in > self.n_steps - 4:
             raise GaussDistillError(f"burn_in must be <= n_steps - 4 = {self.n_steps - 4}; got {self.burn_in}")
@@ -152,12 +164,33 @@ class LogisticSetting:
     def simulate(self, replicates: int = 4, seed=0, progress=None, stability: bool = False) -> list:
         """The per-replicate results (a list of dicts of arrays; see :func:`replicate`)."""
         R = _count("replicates", replicates, 1)
-        children = _seed_sequence(seed).spawn(R)
+        if R > MAX_COUNT:
+            raise GaussDistillError(f"replicates must be <= {MAX_COUNT} (2^40); got {R}")
+        root = _seed_sequence(seed)
+        # root.spawn(R) without advancing the caller's SeedSequence (the same seed object
+        # passed twice must give the same table).
+        children = [np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, i), pool_size=root.pool_size)
+                    for i in range(R)]
         from tqdm.auto import tqdm
 
         bar = tqdm(children, desc="logistic replicates", disable=(None if progress is None else not progress),
                    leave=False)
-        return [replicate(self, child, stability=stability) for child in bar]
+        try:
+            with np.errstate(over="raise", divide="raise", invalid="raise"):
+                return [replicate(self, child, stability=stability) for child in bar]
+        except GaussDistillError:
+            raise
+        except (FloatingPointError, ZeroDivisionError, OverflowError, np.linalg.LinAlgError, MemoryError,
+                ValueError) as exc:
+            # Parameters at the edge of float64 (γ = 1e308, σ₀² = 1e-320, T = 1e±300, ...) or of
+            # memory: a clear error naming them instead of a raw numpy/Python exception.
+            scales = ", ".join(f"{name}={getattr(self, name)!r}" for name in (
+                "gamma", "prior_var", "temperature", "signal", "step_scale", "step", "loss_clip"))
+            sizes = ", ".join(f"{name}={getattr(self, name)}" for name in ("k", "d", "n", "n_chains", "n_test"))
+            raise GaussDistillError(
+                f"LogisticSetting could not be simulated in float64 ({type(exc).__name__}: {exc}); "
+                f"a parameter is out of the numerically usable range ({scales}; {sizes}): "
+                "bring gamma / temperature² and 1 / prior_var to moderate values") from exc
 
     def run(self, replicates: int = 4, seed=0, progress=None):
         """Simulate ``replicates`` data sets; a long-format pandas DataFrame (module docstring).

@@ -7,6 +7,7 @@ the ground truth against the teacher's risk.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -91,6 +92,34 @@ def test_diverging_step_is_reported():
         gd.LogisticSetting(**CHEAP, step=50.0).run(replicates=1, seed=0)
     with pytest.raises(gd.GaussDistillError, match="step size"):
         gd.LogisticSetting(**CHEAP, step=50.0, method="ula").run(replicates=1, seed=0)
+
+
+@pytest.mark.parametrize("kwargs", [dict(gamma=1e308), dict(prior_var=1e-320), dict(prior_var=1e300),
+                                    dict(temperature=1e-300), dict(temperature=1e300)])
+def test_parameters_beyond_float64_are_a_clear_error(kwargs):
+    # These used to leak a RuntimeWarning (overflow in matmul / divide), numpy's LinAlgError,
+    # ZeroDivisionError or OverflowError from deep inside the samplers.
+    name = next(iter(kwargs))
+    with pytest.raises(gd.GaussDistillError, match=re.escape(f"{name}={kwargs[name]!r}")):
+        gd.LogisticSetting(**CHEAP, **kwargs).run(replicates=1, seed=0)
+
+
+def test_huge_python_ints_are_refused_by_name():
+    for name in ("gamma", "temperature"):
+        with pytest.raises(gd.GaussDistillError, match=name):
+            gd.LogisticSetting(**{name: 10**400})
+    with pytest.raises(gd.GaussDistillError, match="n_chains"):
+        gd.LogisticSetting(n_chains=10**400)                  # was numpy's 'Maximum allowed dimension'
+    assert gd.LogisticSetting(truth_seed=2**70).truth_seed == 2**70
+
+
+def test_the_same_seed_sequence_twice_gives_the_same_table(cheap_table):
+    ss = np.random.SeedSequence(3)
+    s = gd.LogisticSetting(**CHEAP)
+    first = s.run(replicates=2, seed=ss)
+    assert first["value"].tolist() == cheap_table["value"].tolist()
+    assert s.run(replicates=2, seed=ss)["value"].tolist() == cheap_table["value"].tolist()   # not consumed
+    assert ss.n_children_spawned == 0
 
 
 def test_problem_refuses_non_finite_data():
