@@ -58,12 +58,16 @@ def _variances(seq: np.ndarray):
 
 
 def split_rhat(draws) -> np.ndarray:
-    """Split R-hat per parameter (module docstring for the formula); 1.0 for constant draws."""
+    """Split R-hat per parameter (module docstring for the formula).
+
+    Sequences with no spread inside (W = 0): 1.0 when they all hold the same value, +inf
+    when they are stuck at different values (nothing mixes).
+    """
     seq = _split(_as_draws(draws))
     within, var_plus = _variances(seq)
     with np.errstate(divide="ignore", invalid="ignore"):
         rhat = np.sqrt(var_plus / within)
-    return np.where(within > 0, rhat, 1.0)
+    return np.where(within > 0, rhat, np.where(var_plus > 0, np.inf, 1.0))
 
 
 def _autocovariance(seq: np.ndarray) -> np.ndarray:
@@ -88,9 +92,11 @@ def effective_sample_size(draws) -> np.ndarray:
     flat_w = within.reshape(-1)
     out = np.empty(flat_w.shape)
     for j in range(flat_w.size):
-        if flat_w[j] <= 0:
+        if flat_var[j] <= 0:     # every draw of every sequence equal: nothing to estimate
             out[j] = m * n
             continue
+        # W = 0 < var⁺ (sequences stuck at different values) goes through the formula:
+        # ρ_t = 1 for all t, τ ≈ 2N − 1, ESS ≈ m / 2.
         rho = 1.0 - (flat_w[j] - flat_acov[:, j]) / flat_var[j]
         n_pairs = n // 2
         pairs = rho[: 2 * n_pairs].reshape(n_pairs, 2).sum(axis=1)

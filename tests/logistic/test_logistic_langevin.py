@@ -176,3 +176,15 @@ def test_diverging_step_is_reported_not_nan():
         run_chains(log_post, x0, 5.0 / lam_max, 400, rng, burn_in=10, method="ula")
     with pytest.raises(gd.GaussDistillError, match=r"stuck.*step size"):
         run_chains(log_post, x0, 50.0 / lam_max, 200, rng, burn_in=10, method="mala")
+
+
+def test_chains_stuck_at_different_values_are_not_converged():
+    # Each chain constant, at its own value: no mixing at all. R-hat used to be 1.0 and the
+    # ESS the full m·N (a frozen sampler reported as perfectly converged).
+    from gaussdistill.logistic.diagnostics import effective_sample_size, split_rhat
+
+    stuck = np.ones((200, 6)) + np.arange(6)
+    assert split_rhat(stuck)[()] == np.inf
+    assert effective_sample_size(stuck)[()] <= 12         # m = 12 split sequences: about m / 2
+    same = np.ones((200, 6))
+    assert split_rhat(same)[()] == 1.0 and effective_sample_size(same)[()] == 1200
