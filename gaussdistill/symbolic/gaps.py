@@ -14,7 +14,7 @@ the full-rank student (g_j = s_j/(s_j+λ_S)), and for a rank-r student the
 *oracle-subspace* values (the truncation replaced by the projection on span(u_1..u_r);
 labelled ``exact=False``): gen_S = 2ν² r Σ_j g_j h_j / n.
 
-Caution (measured, tests/test_symbolic_mc.py): the oracle-subspace gap is *not* a bound
+Caution (measured, tests/symbolic/test_symbolic_mc.py): the oracle-subspace gap is *not* a bound
 on the data-driven rank-r student's gap.  The data-driven truncation picks its subspace
 from the noisy fit, so it correlates with the label noise E and overfits: at
 k=4, d=3, r=1, ν=0.8 the Monte Carlo gen_S is ≈0.96 against the oracle 0.38.
