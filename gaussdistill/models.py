@@ -29,23 +29,52 @@ if TYPE_CHECKING:
     from .logistic import LogisticSetting
 
 
+def _real_array(name: str, value, what: str = "a numeric array") -> np.ndarray:
+    """A finite real array (int or float kinds; never bool, complex, strings, objects), read-only copy."""
+    if isinstance(value, (str, bytes)):
+        raise GaussDistillError(f"{name} must be {what}; got a string")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        raise GaussDistillError(f"{name} must be {what}; could not convert {type(value).__name__}") from None
+    if raw.dtype.kind not in "iuf":
+        raise GaussDistillError(f"{name} must be {what} of real numbers; got dtype {raw.dtype}")
+    arr = np.array(raw, dtype=np.int64 if raw.dtype.kind in "iu" else float)
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise GaussDistillError(f"{name} contains non-finite entries; all entries must be finite")
+    arr.flags.writeable = False
+    return arr
+
+
+def _read_only(value) -> np.ndarray:
+    arr = np.array(value, dtype=float)
+    arr.flags.writeable = False
+    return arr
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """A training set: inputs X (d, n), columns are samples, and labels Y ((k, n) or (n,))."""
+    """A training set: inputs X (d, n), columns are samples, and labels Y ((k, n) or (n,)).
+
+    Both are stored as read-only copies: X as float64, Y as int64 when given as integers
+    (class labels) and float64 otherwise.
+    """
 
     X: np.ndarray
     Y: np.ndarray
 
     def __post_init__(self):
-        for name in ("X", "Y"):
-            try:
-                arr = np.asarray(getattr(self, name), dtype=float)
-            except (TypeError, ValueError):
-                raise GaussDistillError(f"{name} must be a numeric array") from None
-            if not np.all(np.isfinite(arr)):
-                raise GaussDistillError(f"{name} contains non-finite entries; all entries must be finite")
-        if np.ndim(self.X) != 2:
-            raise GaussDistillError(f"X must be a 2-D (d, n) array; got shape {np.shape(self.X)}")
+        X = _real_array("X", self.X)
+        Y = _real_array("Y", self.Y)
+        if X.ndim != 2:
+            raise GaussDistillError(f"X must be a 2-D (d, n) array; got shape {X.shape}")
+        if Y.ndim not in (1, 2) or Y.shape[-1] != X.shape[1]:
+            raise GaussDistillError(f"Y must have shape (n,) or (k, n) with n = {X.shape[1]} (the columns of X); "
+                                    f"got {Y.shape}")
+        X = X.astype(float)
+        X.flags.writeable = False
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "Y", Y)
 
 
 @dataclass(frozen=True)
@@ -54,6 +83,10 @@ class Estimate:
 
     value: np.ndarray
     stderr: np.ndarray
+
+    def __post_init__(self):
+        object.__setattr__(self, "value", _read_only(self.value))
+        object.__setattr__(self, "stderr", _read_only(self.stderr))
 
     def to_dict(self) -> dict:
         return {"value": np.asarray(self.value).tolist(), "stderr": np.asarray(self.stderr).tolist()}
@@ -77,11 +110,7 @@ class DistillationModel(Protocol):
 
 
 def _draws(name: str, weights, shape) -> np.ndarray:
-    try:
-        W = np.asarray(weights, dtype=float)
-    except (TypeError, ValueError):
-        raise GaussDistillError(f"{name} must be a numeric array of shape (n_draws, {shape[0]}, {shape[1]}); "
-                                f"got {type(weights).__name__}") from None
+    W = _real_array(name, weights, f"a numeric array of shape (n_draws, {shape[0]}, {shape[1]})").astype(float)
     if W.ndim == 2:
         W = W[None]
     if W.ndim != 3 or W.shape[1:] != shape:
@@ -112,6 +141,27 @@ class LinearGaussianModel:
     rank: int = 1
     student_lam: float = 0.5
     student_temperature: float = 1.0
+
+    def __post_init__(self):
+        W = _real_array("W_star", self.W_star).astype(float)
+        X = _real_array("X", self.X).astype(float)
+        if W.ndim != 2 or X.ndim != 2 or W.shape[1] != X.shape[0]:
+            raise GaussDistillError(f"W_star (k, d) and X (d, n) must be 2-D with matching d; got shapes "
+                                    f"{W.shape} and {X.shape}")
+        W.flags.writeable = X.flags.writeable = False
+        object.__setattr__(self, "W_star", W)
+        object.__setattr__(self, "X", X)
+        for name in ("noise", "soft_noise"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+                raise GaussDistillError(f"{name} must be a real number >= 0; got {type(value).__name__} {value!r:.40}")
+            try:
+                value = float(value)
+            except OverflowError:
+                raise GaussDistillError(f"{name} must be a finite real number >= 0; got a huge integer") from None
+            if not (np.isfinite(value) and value >= 0):
+                raise GaussDistillError(f"{name} must be a finite real number >= 0; got {value}")
+            object.__setattr__(self, name, value)
 
     @property
     def shape(self) -> tuple:
@@ -194,7 +244,7 @@ class LogisticModel:
         from .logistic.model import Problem
 
         s = self.setting
-        return Problem(data.X, data.Y, s.gamma, s.prior_var, s.temperature)
+        return Problem(data.X, self._labels(data), s.gamma, s.prior_var, s.temperature)
 
     def sample_teacher(self, data: Dataset, n_draws: int, rng: np.random.Generator) -> np.ndarray:
         from .logistic.model import sample_teacher
@@ -218,10 +268,22 @@ class LogisticModel:
                                 s.burn_in, rng, step_scale=s.step_scale, step=s.step, method=s.method)
         return W_S
 
+    def _labels(self, data: Dataset) -> np.ndarray:
+        """data.Y as class labels: n integers in [0, k) (floats such as 2.0 are refused)."""
+        y, k = data.Y, self.setting.k
+        if y.ndim != 1 or y.dtype.kind != "i" or (y.size and (y.min() < 0 or y.max() >= k)):
+            span = f", range [{y.min()}, {y.max()}]" if y.size else ""
+            raise GaussDistillError(f"data.Y must hold n integer class labels in [0, k) = [0, {k}); got dtype "
+                                    f"{y.dtype}, shape {y.shape}{span}")
+        if data.X.shape[0] != self.setting.d:
+            raise GaussDistillError(f"data.X must have d = {self.setting.d} rows; got shape {data.X.shape}")
+        return y
+
     def loss(self, weights: np.ndarray, data: Dataset) -> np.ndarray:
         from .logistic.setting import pointwise_loss
 
-        return pointwise_loss(_draws("weights", weights, (self.setting.k, self.setting.d)), data.X, data.Y)
+        return pointwise_loss(_draws("weights", weights, (self.setting.k, self.setting.d)), data.X,
+                              self._labels(data))
 
     def population_risk(self, weights: np.ndarray, rng: np.random.Generator) -> Estimate:
         from .logistic.setting import risk_and_grad

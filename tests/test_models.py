@@ -117,3 +117,41 @@ def test_exact_kn_agrees_with_the_gaussian_estimator_on_kernel_samples(lg):
     est = gd.estimate_kl(student.sample(6000, rng).reshape(6000, -1), teacher.sample(6000, rng).reshape(6000, -1),
                          method="gaussian")
     assert_within_ci(est.value, est.stderr, exact, z=4.0)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(noise=-1.0), "noise"), (dict(noise=math.nan), "noise"), (dict(soft_noise="0.5"), "soft_noise"),
+    (dict(noise=10**400), "noise"), (dict(X=np.ones((2, 10))), "W_star"), (dict(W_star=np.ones((2, 3)) * 1j), "W_star"),
+])
+def test_linear_gaussian_model_validates_its_fields(kwargs, name):
+    # These used to construct and then fail with AttributeError / numpy's matmul ValueError /
+    # UFuncTypeError, or silently draw Y = W⋆X − E for a negative noise.
+    rng = np.random.default_rng(0)
+    fields = dict(W_star=rng.standard_normal((2, 3)), X=rng.standard_normal((3, 10))) | kwargs
+    with pytest.raises(gd.GaussDistillError, match=name):
+        LinearGaussianModel(**fields)
+    ok = LinearGaussianModel(W_star=fields["W_star"].tolist() if name != "W_star" else [[1.0, 2.0, 3.0]],
+                             X=np.ones((3, 4)))
+    assert not ok.W_star.flags.writeable and not ok.X.flags.writeable
+
+
+def test_results_and_data_are_read_only(lg):
+    rng = np.random.default_rng(1)
+    data = lg.draw_data(rng)
+    risk = lg.population_risk(lg.sample_teacher(data, 3, rng))
+    for arr in (risk.value, risk.stderr, data.X, data.Y):
+        with pytest.raises(ValueError):
+            arr[0] = 0.0
+    with pytest.raises(gd.GaussDistillError, match="X"):
+        gaussdistill.models.Dataset(np.ones((2, 2)) * 1j, np.ones(2))      # was a ComplexWarning
+
+
+def test_logistic_labels_must_be_classes():
+    model = LogisticModel(gd.LogisticSetting(k=3, d=3, n=60, rank=2, n_chains=16, n_steps=60, burn_in=30, n_test=500))
+    data = model.draw_data(np.random.default_rng(2))
+    W = np.zeros((1, 3, 3))
+    for bad in (data.Y + 5, -data.Y - 1, data.Y.astype(float)):
+        # out of range: IndexError; negative: silently indexed from the end; float: IndexError
+        with pytest.raises(gd.GaussDistillError, match="data.Y"):
+            model.loss(W, gaussdistill.models.Dataset(data.X, bad))
+    np.testing.assert_allclose(model.loss(W, data), math.log(3))       # uniform softmax: ln k
