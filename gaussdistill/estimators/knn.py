@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, solve_triangular
+from scipy.linalg import solve_triangular
 from scipy.spatial import cKDTree
 
 from ..errors import GaussDistillError
@@ -49,20 +49,20 @@ def _estimate(rho: np.ndarray, nu: np.ndarray, dim: int, m: int) -> float:
 
 
 def _whiten(p: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Both samples in the coordinates x → L⁻¹(x − μ̂_q), L Lᵀ = Σ̂_q (None if Σ̂_q is singular)."""
+    """Both samples in the coordinates x → L⁻¹(x − μ̂_q), L Lᵀ = Σ̂_q (None if Σ̂_q is singular).
+
+    L comes from the QR decomposition of q's centred rows (:func:`affine_rank`), never from
+    a formed Σ̂_q, so whitening stays accurate at condition numbers of Σ̂_q of 1e18 and beyond.
+    """
     if q.shape[0] <= q.shape[1]:
         return None
+    rank, r = affine_rank(q)
+    if rank < q.shape[1]:
+        return None
+    chol = r.T / math.sqrt(q.shape[0] - 1)
     mu = q.mean(axis=0)
-    centred = q - mu
-    cov = centred.T @ centred / (q.shape[0] - 1)
-    try:
-        chol = cholesky(0.5 * (cov + cov.T), lower=True)
-    except LinAlgError:
-        return None
-    if not np.all(np.diag(chol) > 1e-12 * np.max(np.diag(chol))):
-        return None
     return (np.ascontiguousarray(solve_triangular(chol, (p - mu).T, lower=True).T),
-            np.ascontiguousarray(solve_triangular(chol, centred.T, lower=True).T))
+            np.ascontiguousarray(solve_triangular(chol, (q - mu).T, lower=True).T))
 
 
 def knn_kl(samples_p, samples_q, k: int = 1, *, whiten: bool = True, batches: int = BATCHES,
