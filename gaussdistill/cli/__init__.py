@@ -57,6 +57,13 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`: stop quietly
         sys.stderr.close()
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: output folders and files are only moved into place when complete
+        err.write("gaussdistill: interrupted; nothing half-written was left (folders and files are "
+                  "moved into place only when complete)\n")
+        return 130
+    except MemoryError:
+        return _fail("out of memory: the setting is too large for this machine; use smaller k, d, n "
+                     "or fewer replicates", err)
     except gd.GaussDistillError as exc:
         message, extreme = str(exc), extreme_options(args)
         if extreme and "overflow" in message:  # name the options that are far from 1

@@ -50,7 +50,18 @@ class CLIError(GaussDistillError):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse with one-line errors: ``gaussdistill example: error: argument --noise: ...``."""
+    """argparse with one-line errors: ``gaussdistill example: error: argument --noise: ...``.
+
+    A value that starts like a negative number (``-1e-3``, ``-.5``, ``-inf``, ``-nan``) is read
+    as a value, not as an option (argparse's own test knows only ``-1`` and ``-0.5``), so that
+    ``--noise -1e-3`` is checked as a number (no option of this program looks like a number).
+    """
+
+    _NEGATIVE = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = self._NEGATIVE
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")

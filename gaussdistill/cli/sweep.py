@@ -67,6 +67,52 @@ def _grid(args):
     return grid
 
 
+#: Seconds ``--scheduler`` waits for a TCP connection before giving up (a refused port fails at once).
+PROBE_TIMEOUT = 5.0
+#: dask address schemes reachable from another process (``inproc://`` lives inside one process).
+_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def check_scheduler(address: str, timeout: float = PROBE_TIMEOUT) -> None:
+    """Fail fast, with one line naming ``--scheduler``, when no dask scheduler can be at ``address``.
+
+    The address is parsed (``[scheme://]host[:port]``, port 8786 by default) and, for the TCP-based
+    schemes, one connection is opened with a ``timeout`` in seconds: a refused port or an
+    unreachable host ends the command in seconds (dask's own client waits 20 s, and 40 s more
+    on exit for an address it cannot parse).
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address.strip()
+    if not text:
+        raise c.CLIError("--scheduler '': give a dask scheduler address such as tcp://10.0.0.5:8786")
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "tcp", text
+    scheme = scheme.lower()
+    if scheme not in _SCHEMES:
+        raise c.CLIError(f"--scheduler {address!r}: the scheme {scheme + '://'!r} cannot reach a scheduler in "
+                         f"another process; use tcp://HOST:PORT (or {', '.join(_SCHEMES[1:])})")
+    try:
+        parts = urlsplit("//" + rest)
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError as exc:  # a bad port, an unclosed [IPv6 bracket
+        raise c.CLIError(f"--scheduler {address!r} is not a valid HOST:PORT address ({exc}); "
+                         f"e.g. tcp://10.0.0.5:8786") from None
+    if not host or parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise c.CLIError(f"--scheduler {address!r} is not a valid HOST:PORT address; e.g. tcp://10.0.0.5:8786")
+    if scheme == "ucx":  # no plain TCP probe for UCX: dask's client reports it
+        return
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__.replace("Error", " error").strip()
+        raise c.CLIError(f"--scheduler {address!r}: no dask scheduler answers at {host}:{port} ({why}, "
+                         f"waited at most {timeout:g} s); start one with `dask scheduler` or leave out "
+                         f"--scheduler to run in-process") from None
+
+
 def run(args, out) -> int:
     import gaussdistill as gd
 
@@ -93,6 +139,8 @@ def run(args, out) -> int:
         points = expand_grid(grid, names)
     except c.GaussDistillError as exc:
         raise c.CLIError(f"{source}: {exc}") from None
+    if args.scheduler is not None:
+        check_scheduler(args.scheduler)
     for point in points:  # every grid point checked before anything runs
         try:
             base.replace(**point)
@@ -106,8 +154,10 @@ def run(args, out) -> int:
                                  client=args.scheduler, progress=progress)
         except c.GaussDistillError as exc:
             message = str(exc)
-            if message.startswith("client"):
-                raise c.CLIError("--scheduler: " + message.partition(":")[2].strip()) from None
+            if message.startswith("client: "):  # "client: could not connect ..."
+                raise c.CLIError("--scheduler: " + message[len("client: "):]) from None
+            if message.startswith("client"):  # "client='x' is not ...": a colon may sit in the address
+                raise c.CLIError("--scheduler" + message[len("client"):].replace("=", " ", 1)) from None
             raise
         sweeps.write_sweep(table, tmp, list(grid), formats, save=None if args.no_figures else save_figure)
         with open(os.path.join(tmp, "setting.json"), "w") as fh:

@@ -228,7 +228,8 @@ def load_setting(path) -> Setting:
                 import tomli as tomllib
             data = tomllib.loads(text)
         else:
-            data = json.loads(text, parse_constant=float)  # NaN/Infinity: rejected by key below
+            data = json.loads(text, parse_constant=float,  # NaN/Infinity: rejected by key below
+                              object_pairs_hook=_unique_keys(f"setting file {path!r}"))
     except GaussDistillError:
         raise
     except (UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError, JSONDecodeError
@@ -238,6 +239,20 @@ def load_setting(path) -> Setting:
 
 
 DEFAULT_SETTING = Setting()
+
+
+def _unique_keys(source):
+    """A ``json`` object hook that refuses a key given twice (JSON would keep the last silently)."""
+
+    def hook(pairs):
+        out = {}
+        for key, value in pairs:
+            if key in out:
+                raise GaussDistillError(f"{source}: key {key!r} is given more than once")
+            out[key] = value
+        return out
+
+    return hook
 
 
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -273,6 +288,9 @@ def parse_assignments(items, flag: str) -> dict:
         if not sep or not key or not rhs.strip():
             raise GaussDistillError(f"{flag} {item!r}: expected KEY=VALUE" +
                                     (",VALUE,..." if flag == "--grid" else ""))
+        if key in out and flag == "--grid":
+            raise GaussDistillError(f"{flag}: parameter {key!r} is given more than once; list all its "
+                                    f"values in one {flag} {key}=V1,V2,...")
         if flag == "--grid":
             out[key] = [parse_value(v, f"{flag} {key}") for v in rhs.split(",") if v.strip()]
         else:
@@ -312,7 +330,9 @@ def load_grid(path) -> dict:
                 import tomli as tomllib
             data = tomllib.loads(text)
         else:
-            data = json.loads(text, parse_constant=float)
+            data = json.loads(text, parse_constant=float, object_pairs_hook=_unique_keys(f"grid file {path!r}"))
+    except GaussDistillError:
+        raise
     except FileNotFoundError:
         raise GaussDistillError(f"grid file {path!r} does not exist") from None
     except OSError as exc:

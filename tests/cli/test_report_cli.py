@@ -159,6 +159,9 @@ def test_sweep_grid_file_and_scheduler_pass_through(tmp_path, setting_file, caps
         return real(grid, base=base, replicates=replicates, seed=seed, progress=False)
 
     monkeypatch.setattr(gd, "sweep", spy)
+    from gaussdistill.cli import sweep as sweep_cli
+
+    monkeypatch.setattr(sweep_cli, "check_scheduler", lambda address: None)  # no scheduler listens here
     out = tmp_path / "sw"
     assert main(["sweep", str(setting_file), "--grid-file", str(grid), "--replicates", "10",
                  "--scheduler", "tcp://127.0.0.1:1", "--out", str(out), "--no-figures"]) == 0
