@@ -76,6 +76,30 @@ def _require(table, columns, what):
         raise GaussDistillError(f"{what}: table is empty")
 
 
+def _numeric(table, columns, what, *, nan=False):
+    """Each of ``columns`` must hold numbers (±inf allowed: an infinite divergence); NaN only when
+    ``nan``. A GaussDistillError names the column (was a raw ValueError from numpy)."""
+    import pandas as pd
+
+    for column in columns:
+        try:
+            values = pd.to_numeric(table[column], errors="raise").to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise GaussDistillError(f"{what}: column {column!r} must hold numbers; got "
+                                    f"{next(v for v in table[column] if not _is_number(v))!r}") from None
+        if not nan and np.isnan(values).any():
+            raise GaussDistillError(f"{what}: column {column!r} holds NaN (not a divergence value; "
+                                    f"an infinite one is +inf)")
+
+
+def _is_number(v):
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return not isinstance(v, (str, bytes))
+
+
 def _one_value(table, column, given, what):
     values = list(dict.fromkeys(table[column]))
     if given is None:
@@ -134,6 +158,7 @@ def plot_decomposition(table, ax=None, *, kind=None, direction=None, parameter=N
     """
     what = "plot_decomposition"
     _require(table, ["parameter", "x", "kind", "direction", "part", "value"], what)
+    _numeric(table, ["x", "value"], what)
     parameter = _one_value(table, "parameter", parameter, what)
     sub = table[table["parameter"] == parameter]
     kind = _one_value(sub, "kind", kind, what)
@@ -195,6 +220,7 @@ def plot_bounds(table, ax=None, *, x="n", xlabel=None):
     """
     what = "plot_bounds"
     _require(table, [x, "label", "role", "value"], what)
+    _numeric(table, [x, "value"] + (["stderr"] if "stderr" in table else []), what, nan=True)
     bad = sorted(set(table["role"]) - {"observed", "exact", "bound"})
     if bad:
         raise GaussDistillError(f"{what}: column 'role' must hold 'observed', 'exact' or 'bound'; "
@@ -241,6 +267,7 @@ def plot_tradeoff(table, ax=None, *, x="rank", y="student_lam", value="value", m
     """
     what = "plot_tradeoff"
     _require(table, [x, y, value], what)
+    _numeric(table, [x, y, value], what)
     grid = table.pivot_table(index=y, columns=x, values=value, aggfunc="first").sort_index()
     grid = grid.reindex(sorted(grid.columns), axis=1)
     z = grid.to_numpy(dtype=float)
@@ -277,6 +304,7 @@ def plot_sweep(table, ax=None, *, x, y="total", hue=None, logy=False, ylabel=Non
     """
     what = "plot_sweep"
     _require(table, [x, y] + ([hue] if hue else []), what)
+    _numeric(table, [x, y], what, nan=True)
     ax = new_axes(ax)
     groups = table.groupby(hue, sort=False) if hue else [(None, table)]
     for key, rows in groups:

@@ -113,3 +113,24 @@ def test_plots_never_load_pyplot(tmp_path):
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "f.png")], check=True,
                    env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert (tmp_path / "f.png").stat().st_size > 1000
+
+
+def _with_value(frame, column, value):
+    frame = frame.copy()
+    frame[column] = frame[column].astype(object)
+    frame.loc[frame.index[0], column] = value
+    return frame
+
+
+@pytest.mark.parametrize("call, needle", [
+    # a string in a number column was a raw ValueError from numpy; NaN was drawn as "infinite"
+    (lambda: plots.plot_decomposition(_with_value(_decomposition_frame(), "value", "abc")), "'value'.*'abc'"),
+    (lambda: plots.plot_decomposition(_with_value(_decomposition_frame(), "value", np.nan)), "'value' holds NaN"),
+    (lambda: plots.plot_decomposition(_with_value(_decomposition_frame(), "x", "1; rm")), "'x'"),
+    (lambda: plots.plot_tradeoff(pd.DataFrame({"rank": [0, 1], "student_lam": [1.0, 1.0],
+                                               "value": [np.nan, 1.0]})), "'value' holds NaN"),
+    (lambda: plots.plot_sweep(pd.DataFrame({"a": ["x", "y"], "total": [1.0, 2.0]}), x="a"), "'a'"),
+])
+def test_non_numbers_in_number_columns_are_named(call, needle):
+    with pytest.raises(gd.GaussDistillError, match=needle):
+        call()
