@@ -66,7 +66,7 @@ def main(argv=None) -> int:
                      "or fewer replicates", err)
     except gd.GaussDistillError as exc:
         message, extreme = str(exc), extreme_options(args)
-        if extreme and "overflow" in message:  # name the options that are far from 1
+        if extreme and ("overflow" in message or "underflow" in message):  # name the options far from 1
             message += f" (options far from 1: {extreme})"
         return _fail(message, err)
     except (ArithmeticError, np.linalg.LinAlgError) as exc:  # overflow, failed SVD: extreme inputs

@@ -145,7 +145,7 @@ def flag_names(flags):
         for name, flag in flags.items():
             # snake_case names are identifiers wherever they stand; plain words ("noise",
             # "rank") only where they name the argument ("noise = 1e+160", "rank must ...").
-            after = r"(?![A-Za-z0-9_])" if "_" in name else r"(?= ?=|²| must| >| <| is| has)"
+            after = r"(?![A-Za-z0-9_])" if "_" in name else r"(?= ?=| must| >| <| has)"
             message = re.sub(rf"(?<![\w-]){name}{after}", flag, message)
         raise CLIError(message) from None
 

@@ -59,15 +59,18 @@ def run(args, out) -> int:
 
     kinds = args.kind or gd.KINDS
     directions = args.direction or gd.DIRECTIONS[:1]
-    decs = [
-        symbolic.aligned_decomposition(
-            kind, direction, expectation=not args.noiseless, student=args.student, d=args.d, rank=args.rank
-        )
-        for kind in kinds
-        for direction in directions
-    ]
+    with c.flag_names({"d": "--d", "rank": "--rank"}):
+        decs = [
+            symbolic.aligned_decomposition(
+                kind, direction, expectation=not args.noiseless, student=args.student, d=args.d, rank=args.rank
+            )
+            for kind in kinds
+            for direction in directions
+        ]
     if args.out:
-        for path in symbolic.export_latex(decs, args.out):
+        with c.flag_names({"path": "--out"}):  # the library's argument is `path`
+            written = symbolic.export_latex(decs, args.out)
+        for path in written:
             out.write(f"wrote {path}\n")
         return 0
     for dec in decs:

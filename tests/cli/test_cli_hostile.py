@@ -105,3 +105,19 @@ def test_a_repeated_grid_parameter_is_named(tmp_path, setting_file, capsys):
     assert main(["sweep", str(setting_file), "--grid", "rank=0", "--grid", "rank=1", "--out", str(out)]) == 2
     _one_line(capsys, "--grid", "'rank'", "more than once")
     assert not out.exists()
+
+
+def test_derive_names_its_flags(tmp_path, capsys):
+    # the library's argument names leaked: "path='…/x.tex': cannot write", "d=100: …"
+    assert main(["derive", "--out", str(tmp_path / "missing" / "x.tex")]) == 2
+    _one_line(capsys, "--out=")
+    assert main(["derive", "--d", "100"]) == 2
+    _one_line(capsys, "--d=100")
+
+
+def test_an_underflow_names_the_extreme_flag_and_keeps_the_formula(capsys):
+    # was: "an eigenvalue t_T·--noise²/(s_j + lam): noise, temperature or --teacher-lam is 0"
+    # (the formula rewritten with flags, reading as if --teacher-lam were 0) and no flag named
+    assert main(["example", "--k", "3", "--d", "4", "--n", "20", "--rank", "1", "--noise", "1e-200"]) == 2
+    line = _one_line(capsys, "--noise 1e-200")
+    assert "·--noise" not in line and "--teacher-lam is" not in line
