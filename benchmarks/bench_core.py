@@ -14,6 +14,7 @@ import tracemalloc
 import numpy as np
 
 import gaussdistill as gd
+
 from run import best_time
 
 
@@ -62,7 +63,7 @@ def benchmarks():
     cold_s, cold_t = _cold(student, rng), _cold(teacher, rng)
     for label, (s, t) in (("ridge kernels", (student, teacher)), ("cold dense kernels", (cold_s, cold_t))):
         for kind in gd.KINDS:
-            ours = best_time(lambda: gd.divergence(s, t, X, 0.5, kind), repeat=3)
+            ours = best_time(lambda s=s, t=t, kind=kind: gd.divergence(s, t, X, 0.5, kind), repeat=3)
             rows.append(dict(name=f"divergence {kind}, {label}, k=d=n={size}", ours_s=ours, base_s=base,
                              baseline="1 SVD + 1 eigh (400x400)", ratio=ours / base, target="<= 3x",
                              ok=ours <= 3 * base))

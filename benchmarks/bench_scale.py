@@ -13,6 +13,7 @@ import tracemalloc
 import numpy as np
 
 import gaussdistill as gd
+
 from run import best_time
 
 

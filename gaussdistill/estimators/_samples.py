@@ -74,7 +74,8 @@ def affine_rank(x: np.ndarray) -> tuple[int, np.ndarray]:
     centred = x - x.mean(axis=0)
     if x.shape[0] < x.shape[1]:
         centred = np.vstack([centred, np.zeros((x.shape[1] - x.shape[0], x.shape[1]))])
-    r = np.linalg.qr(centred, mode="r")
+    # numpy's stubs type every qr() result as QRResult; with mode="r" it is the R array alone.
+    r: np.ndarray = np.linalg.qr(centred, mode="r")  # type: ignore[assignment]
     r = r * np.where(np.diag(r) < 0, -1.0, 1.0)[:, None]
     sv = np.linalg.svd(r, compute_uv=False)
     tol = sv[0] * max(x.shape) * np.finfo(float).eps if sv.size else 0.0
@@ -85,8 +86,9 @@ def as_count(name: str, value, minimum: int = 1, maximum: int | None = None) -> 
     """An integer in [``minimum``, ``maximum``] (booleans and floats are rejected)."""
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
         raise GaussDistillError(f"{name} must be an integer >= {minimum}; got {type(value).__name__} {value!r}")
+    value = int(value)
     if value < minimum:
         raise GaussDistillError(f"{name} must be an integer >= {minimum}; got {value}")
     if maximum is not None and value > maximum:
         raise GaussDistillError(f"{name} must be an integer <= {maximum}; got {value}")
-    return int(value)
+    return value

@@ -108,6 +108,7 @@ class MatrixNormal:
         that factor at the working precision; the rounded float64 product would carry
         cond·eps relative error in its small eigenvalues into every ``precision=`` result.
         """
+        factor: PSDFactor | None
         if which == "row":
             factor, dense = self.row_factor, (lambda: self.row_cov)
         else:

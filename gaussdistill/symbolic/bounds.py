@@ -29,14 +29,14 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from dataclasses import FrozenInstanceError
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from ..errors import GaussDistillError
-from ._symbols import model_symbols
+from ._symbols import ModelSymbols, model_symbols
 
 #: scalar parameters the teacher-gap CGF depends on, in lambdify order
 CGF_PARAMS = ("k", "n", "nu", "tau", "lambda_T", "t_T")
@@ -108,6 +108,21 @@ class TeacherGapCGF:
         E g = Σ (tr A + c) over cells, and Var g = Σ (2 tr A² + ‖b‖²) (= ψ''(0)).
     lam : sympy.Symbol
     """
+
+    # Set once in __init__ through object.__setattr__ (the class is immutable); declared
+    # here for type checkers. sympy expressions are typed Any (sympy has no stubs).
+    d: int
+    predictive: bool
+    lam: Any
+    _S: ModelSymbols
+    _null_cell: Any
+    null_term: Any
+    mode_terms: tuple[Any, ...]
+    domain_factors: tuple[Any, ...]
+    psi: Any
+    gen_T: Any
+    variance: Any
+    _cache: dict[str, Any]
 
     def __init__(self, d: int, predictive: bool):
         S = model_symbols(d)

@@ -30,8 +30,10 @@ truncation is of a random fit even at ν = 0 (Monte Carlo exceeds the expression
 """
 
 import functools
+from collections.abc import Mapping
 from dataclasses import FrozenInstanceError
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -66,6 +68,29 @@ class AlignedDecomposition:
         ``part -> Relation``: ``=``, ``<=``, ``>=`` (with the condition where it is proved)
         or no relation (the oracle-subspace value), see :mod:`.relations`.
     """
+
+    # Set once in __init__ through object.__setattr__; declared here for type checkers
+    # (sympy expressions are typed Any: sympy has no stubs).
+    kind: str
+    direction: str
+    expectation: bool
+    student: str
+    d: int
+    rank_r: int | None
+    _data: Mapping[str, Any]
+    _S: ModelSymbols
+    total: Any
+    bias: Any
+    variance: Any
+    rank: Any
+    steps: tuple[Any, ...]
+    blocks: Mapping[str, Any]
+    full_rank: bool
+    exact: bool
+    label: str | None
+    symbols: Mapping[str, Any]
+    relations: Mapping[str, Any]
+    _lambdified: dict[str, Any]
 
     def __init__(self, *, kind, direction, expectation, student, d, rank_r, data,
                  label=None, parts=None, blocks=None):
@@ -242,7 +267,7 @@ class AlignedDecomposition:
 
         compiled.__doc__ = (f"Parts of {self!r} as functions of "
                             + ", ".join(names) + f", s (len {d}), w (len {d}).")
-        compiled.required = self.required_parameters
+        compiled.required = self.required_parameters  # type: ignore[attr-defined]  # an attribute on a function
         return compiled
 
     @property

@@ -22,15 +22,17 @@ k=4, d=3, r=1, ν=0.8 the Monte Carlo gen_S is ≈0.96 against the oracle 0.38.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import FrozenInstanceError
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from ._functions import numeric_modules
 from ._spectral import Derivation
-from ._symbols import SCALAR_NAMES, model_symbols
+from ._symbols import SCALAR_NAMES, ModelSymbols, model_symbols
 from ._values import MAX_DPS, clean_choice, clean_int, clean_values
 from .decomposition import _Error, check_mode_order
 from .derivation import _check_options, _kernels, _stable
@@ -53,6 +55,23 @@ class GapExpressions:
 
     Immutable (results are cached and shared by every caller).
     """
+
+    # Set once in __init__ through object.__setattr__; declared here for type checkers
+    # (sympy expressions are typed Any: sympy has no stubs).
+    d: int
+    rank_r: int | None
+    student: str
+    gen_T: Any
+    gen_S: Any
+    risk_T: Any
+    risk_S: Any
+    steps: tuple[Any, ...]
+    exact: bool
+    full_rank: bool
+    _S: ModelSymbols
+    symbols: Mapping[str, Any]
+    _criterion: tuple[Any, ...]
+    _cache: dict[str, Any]
 
     def __init__(self, d, rank_r, student, exprs, steps, full, student_criterion):
         S = model_symbols(d)

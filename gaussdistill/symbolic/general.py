@@ -188,6 +188,7 @@ def general_form(dec) -> GeneralDecomposition:
         raise RuntimeError(f"derived metric {metric} differs from the notation's Γ_j")
     rho = nt.variance_ratio(dec.kind, dec.direction)
     one, d, r = sp.Integer(1), nt.d, nt.r
+    per_mode: dict[str, tuple[ModeTerm, ...]]
     if rho is None:
         var = _to_notation(gen["variance"], S)
         per_mode = {"variance": (ModeTerm(one, d, one, var),)}

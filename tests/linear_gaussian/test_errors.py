@@ -155,10 +155,12 @@ def test_ridge_teacher_singular_design_needs_ridge():
 
 def test_tiny_design_eigenvalue_whose_inverse_overflows():
     X = np.array([[1e-159]])                       # X Xᵀ = 1e-318 (subnormal)
-    with pytest.raises(GaussDistillError, match=r"X X\^T \+ lam I has an eigenvalue too small for float64.*pass lam > 0"):
+    with pytest.raises(GaussDistillError,
+                       match=r"X X\^T \+ lam I has an eigenvalue too small for float64.*pass lam > 0"):
         gd.ridge_teacher(X, [[1.0]], 0.0, 0.5)
     teacher = gd.ridge_teacher(X, [[1.0]], 1.0, 0.5)
-    with pytest.raises(GaussDistillError, match=r"student covariance overflows float64.*rescale X, pass lam > 0 or temperature=0"):
+    with pytest.raises(GaussDistillError,
+                       match=r"student covariance overflows float64.*rescale X, pass lam > 0 or temperature=0"):
         gd.rank_student(teacher, X, 1, lam=0.0, temperature=1.0)
     # temperature = 0 stays exactly deterministic (no 0·inf = NaN covariance).
     student = gd.rank_student(teacher, X, 1, lam=0.0, temperature=0.0)
@@ -229,7 +231,8 @@ def test_rank_student_stochastic_needs_invertible_ridge():
 @pytest.mark.parametrize("kwargs,match", [
     (dict(kind="kl"), r"unknown kind 'kl'; valid values are 'predictive', 'convexity', 'weight'"),
     (dict(kind=None), r"unknown kind None; valid values are"),
-    (dict(direction="student|teacher"), r"unknown direction 'student\|teacher'; valid values are 'student\|\|teacher', 'teacher\|\|student'"),
+    (dict(direction="student|teacher"),
+     r"unknown direction 'student\|teacher'; valid values are 'student\|\|teacher', 'teacher\|\|student'"),
     (dict(method="fast"), r"unknown method 'fast'; valid values are 'auto', 'reduced', 'dense'"),
 ], ids=["kind", "kind_none", "direction", "method"])
 def test_divergence_unknown_options(problem, kwargs, match):
@@ -243,7 +246,8 @@ def test_divergence_rank_range(problem):
     with pytest.raises(GaussDistillError, match=r"rank must be an integer in \[0, 2\] \(min\(k, d\)\); got 5"):
         gd.divergence(student, teacher, X, 0.5, rank=5)
     full = gd.rank_student(teacher, X, 2)
-    with pytest.raises(GaussDistillError, match=r"rank=1 is below the rank of the student's mean .*pass rank >= 2 or rank=None"):
+    with pytest.raises(GaussDistillError,
+                       match=r"rank=1 is below the rank of the student's mean .*pass rank >= 2 or rank=None"):
         gd.divergence(full, teacher, X, 0.5, rank=1)
 
 
@@ -253,7 +257,8 @@ def test_divergence_kernels_and_shapes(problem):
         gd.divergence(None, teacher, X, 0.5)
     with pytest.raises(GaussDistillError, match=r"teacher must be a MatrixNormal kernel .*got list"):
         gd.divergence(student, [1], X, 0.5)
-    with pytest.raises(GaussDistillError, match=r"student and teacher must have the same shape \(k, d\); got \(1, 3\) and \(2, 3\)"):
+    with pytest.raises(GaussDistillError,
+                       match=r"student and teacher must have the same shape \(k, d\); got \(1, 3\) and \(2, 3\)"):
         gd.divergence(gd.MatrixNormal(np.zeros((1, 3)), np.eye(3)), teacher, X, 0.5)
     with pytest.raises(GaussDistillError, match=r"student must have row covariance I_k"):
         gd.divergence(gd.MatrixNormal(np.zeros((2, 3)), np.eye(3), 2 * np.eye(2)), teacher, X, 0.5)

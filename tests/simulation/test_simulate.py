@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-
 import warnings
 
 import numpy as np

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from gaussdistill.symbolic import (aligned_decomposition, export_latex, generalization_gaps,
-                                   paper_latex)
+from gaussdistill.symbolic import aligned_decomposition, export_latex, generalization_gaps, paper_latex
 
 P = dict(k=4, nu=0.8, tau=0.9, lambda_T=0.7, lambda_S=0.4, t_T=0.8, t_S=0.5,
          s=[3.5, 2.0, 1.0], w=[2.5, -1.5, 1.0])

@@ -5,12 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gaussdistill.symbolic import (aligned_decomposition, generalization_gaps, oracle_optimal_rank,
-                                   optimal_shrinkage, optimal_soft_noise, optimal_student_ridge,
-                                   optimal_teacher_ridge, sensitivity)
+from gaussdistill.symbolic import (
+    aligned_decomposition,
+    generalization_gaps,
+    optimal_shrinkage,
+    optimal_soft_noise,
+    optimal_student_ridge,
+    optimal_teacher_ridge,
+    oracle_optimal_rank,
+    sensitivity,
+)
+
 from test_symbolic_mc import gap_draws, zscore
-from test_symbolic_oracle import (aligned_instance, dense_parts, dense_student, dense_teacher,
-                                  random_params)
+from test_symbolic_oracle import aligned_instance, dense_parts, dense_student, dense_teacher, random_params
 
 V3 = dict(k=4, n=6, nu=0.8, tau=0.9, lambda_T=0.7, lambda_S=0.4, t_T=0.8, t_S=0.0, c=1.0,
           s=[3.5, 2.0, 1.0], w=[2.5, -1.5, 1.0])

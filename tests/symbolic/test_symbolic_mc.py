@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from gaussdistill.symbolic import aligned_decomposition, generalization_gaps
+
 from test_symbolic_oracle import aligned_instance, dense_parts, dense_student, psd_sqrt
 
 Z = 4.0

@@ -14,10 +14,11 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
-from test_symbolic_mc import batch_model, gap_draws, per_draw
 
 from gaussdistill import symbolic as sy
 from gaussdistill import vocabulary
+
+from test_symbolic_mc import batch_model, gap_draws, per_draw
 
 Z = 4.0
 P = dict(k=4, nu=0.8, tau=0.9, lambda_T=0.7, lambda_S=0.0, t_T=0.8, t_S=0.5, c=1.0, m=3,
