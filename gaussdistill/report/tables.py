@@ -29,7 +29,7 @@ def decomposition_table(setting: Setting, kinds=KINDS, directions=DIRECTIONS):
     One row per (kind, direction) with the exact split
     ``total = variance + rank + bias`` of :func:`gaussdistill.divergence` on the setting's
     data draw (docs/mathematics.md §2.3); ``rank_used`` is the r of the rank bottleneck,
-    ``reason`` why a divergence is infinite (else empty).
+    ``reason`` why a divergence is infinite (else empty; ``null`` in the JSON file).
 
     Columns: kind, direction, variance, rank, bias, total, rank_used, reason.
     """
@@ -138,8 +138,10 @@ def _cell(value):
 
 
 def records(table) -> list:
-    """The rows of ``table`` as JSON-ready dicts (non-finite numbers → ``null``)."""
-    return [{str(k): _cell(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
+    """The rows of ``table`` as JSON-ready dicts (non-finite numbers → ``null``; an empty
+    ``reason``, i.e. a finite divergence, → ``null``, the encoding of the CLI's ``--json``)."""
+    return [{str(k): None if k == "reason" and v == "" else _cell(v) for k, v in row.items()}
+            for row in table.to_dict(orient="records")]
 
 
 _LATEX_HEADERS = {"kind": "divergence", "direction": "direction", "variance": "variance",

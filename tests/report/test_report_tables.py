@@ -45,8 +45,12 @@ def test_written_files_round_trip_exactly(tmp_path):
 def test_infinite_divergence_is_null_in_json_with_its_reason(tmp_path):
     table = tables.decomposition_table(SMALL.replace(student_temperature=0.0))
     _, js, tex = tables.write_table(table, tmp_path, "dec", "caption")
-    weight = [r for r in json.loads(open(js).read()) if r["kind"] == "weight"]
+    rows = json.loads(open(js).read())
+    weight = [r for r in rows if r["kind"] == "weight"]
     assert weight and all(r["total"] is None and "deterministic" in r["reason"] for r in weight)
+    finite = [r for r in rows if r["total"] is not None]
+    # one encoding with the CLI's --json: a finite row's reason is null (it was "")
+    assert finite and all(r["reason"] is None for r in finite)
     assert r"$\infty$" in open(tex).read()
 
 
