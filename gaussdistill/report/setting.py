@@ -30,6 +30,7 @@ evaluated. An unknown key or a bad value raises :class:`GaussDistillError` namin
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -126,11 +127,31 @@ class Setting:
         import gaussdistill as gd
 
         s = self.replace(**changes) if changes else self
-        return gd.example_problem(k=s.k, d=s.d, n=s.n, rank=s.rank, noise=s.noise,
-                                  soft_noise=s.tau, teacher_lam=s.teacher_lam,
-                                  student_lam=s.student_lam,
-                                  teacher_temperature=s.teacher_temperature,
-                                  student_temperature=s.student_temperature, seed=s.seed)
+        with s._naming_keys():
+            return gd.example_problem(k=s.k, d=s.d, n=s.n, rank=s.rank, noise=s.noise,
+                                      soft_noise=s.tau, teacher_lam=s.teacher_lam,
+                                      student_lam=s.student_lam,
+                                      teacher_temperature=s.teacher_temperature,
+                                      student_temperature=s.student_temperature, seed=s.seed)
+
+    def far_keys(self, threshold: float = 30.0) -> str:
+        """'noise=1e+300, ...': the numeric keys more than 10**threshold away from 1 (else '')."""
+        keys = ("noise", "soft_noise") + _NONNEG
+        values = [(key, getattr(self, key)) for key in keys]
+        return ", ".join(f"{key}={value:g}" for key, value in values
+                         if isinstance(value, float) and value > 0 and abs(math.log10(value)) > threshold)
+
+    @contextlib.contextmanager
+    def _naming_keys(self):
+        """Add the setting keys far from 1 to an overflow/underflow error of the library (its
+        message names function arguments, e.g. ``lam``, not the setting's keys)."""
+        try:
+            yield
+        except GaussDistillError as exc:
+            far = self.far_keys()
+            if not far:
+                raise
+            raise GaussDistillError(f"{exc} (setting keys far from 1: {far})") from None
 
     def case_study(self, **changes):
         """``gaussdistill.CaseStudy`` on this setting's design X and W⋆ (exact expectations)."""
@@ -138,11 +159,12 @@ class Setting:
 
         s = self.replace(**changes) if changes else self
         p = s.problem()
-        return gd.CaseStudy(p.X, p.w_star, noise=s.noise, soft_noise=s.tau,
-                            teacher_lam=s.teacher_lam, student_lam=s.student_lam,
-                            teacher_temperature=s.teacher_temperature,
-                            student_temperature=s.student_temperature, rank=s.rank,
-                            student=s.student)
+        with s._naming_keys():
+            return gd.CaseStudy(p.X, p.w_star, noise=s.noise, soft_noise=s.tau,
+                                teacher_lam=s.teacher_lam, student_lam=s.student_lam,
+                                teacher_temperature=s.teacher_temperature,
+                                student_temperature=s.student_temperature, rank=s.rank,
+                                student=s.student)
 
 
 KEYS = tuple(f.name for f in dataclasses.fields(Setting))

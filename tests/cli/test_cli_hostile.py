@@ -121,3 +121,14 @@ def test_an_underflow_names_the_extreme_flag_and_keeps_the_formula(capsys):
     assert main(["example", "--k", "3", "--d", "4", "--n", "20", "--rank", "1", "--noise", "1e-200"]) == 2
     line = _one_line(capsys, "--noise 1e-200")
     assert "·--noise" not in line and "--teacher-lam is" not in line
+
+
+@pytest.mark.parametrize("value, shown", [("1e300", "noise=1e+300"), ("1e-300", "noise=1e-300")])
+def test_an_extreme_setting_key_is_named(tmp_path, capsys, value, shown):
+    # the library's message names its arguments ("noise, temperature or lam"), not the file's keys
+    path = tmp_path / "s.toml"
+    path.write_text(f"k = 3\nd = 4\nn = 30\nrank = 1\nnoise = {value}\n")
+    out = tmp_path / "rep"
+    assert main(["report", str(path), "--out", str(out), "--no-pdf", "--progress", "never"]) == 2
+    _one_line(capsys, f"setting keys far from 1: {shown}")
+    assert not out.exists() and not _leftovers(tmp_path)
