@@ -132,3 +132,19 @@ def test_an_extreme_setting_key_is_named(tmp_path, capsys, value, shown):
     assert main(["report", str(path), "--out", str(out), "--no-pdf", "--progress", "never"]) == 2
     _one_line(capsys, f"setting keys far from 1: {shown}")
     assert not out.exists() and not _leftovers(tmp_path)
+
+
+def test_underflow_alone_prints_no_warning_and_the_numbers_match_mpmath(capsys):
+    # --teacher-lam 1e300 printed two "numpy reported 'underflow ...'" lines; the float64
+    # numbers equal the 30-digit evaluation (the underflowed terms are ~1e-598)
+    import json
+
+    argv = ["example", "--k", "3", "--d", "4", "--n", "20", "--rank", "1", "--teacher-lam", "1e300", "--json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    fast = json.loads(captured.out)["divergences"]
+    assert main(argv + ["--precision", "30"]) == 0
+    exact = json.loads(capsys.readouterr().out)["divergences"]
+    for a, b in zip(fast, exact):
+        assert a["total"] == pytest.approx(b["total"], rel=1e-12, abs=1e-300)
