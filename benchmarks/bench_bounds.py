@@ -10,22 +10,11 @@ Timings are medians of interleaved repeats.
 """
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 
 from gaussdistill import bounds as B
 
-
-def interleaved(ours, base, repeat=5):
-    t_ours, t_base = [], []
-    for _ in range(repeat):
-        for fn, acc in ((ours, t_ours), (base, t_base)):
-            t0 = time.perf_counter()
-            fn()
-            acc.append(time.perf_counter() - t0)
-    return statistics.median(t_ours), statistics.median(t_base)
+from run import interleaved_pair as interleaved
 
 
 def _dense(A, b, lams):

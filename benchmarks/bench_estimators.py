@@ -10,24 +10,13 @@
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from scipy.spatial import cKDTree
 
 import gaussdistill as gd
 from gaussdistill.estimators._threads import single_blas_thread
 
-
-def interleaved(fns: dict, repeat: int = 5) -> dict:
-    """Median wall time of each function, the functions run in turn ``repeat`` times."""
-    times = {name: [] for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
-    return {name: float(np.median(t)) for name, t in times.items()}
+from run import interleaved
 
 
 def _single(fn):

@@ -21,7 +21,6 @@ interleaved repeats (ours, baseline, ours, baseline, ...).
 """
 from __future__ import annotations
 
-import statistics
 import time
 
 import numpy as np
@@ -30,17 +29,12 @@ import gaussdistill as gd
 from gaussdistill.simulation import draw_samples
 from gaussdistill.simulation.pipeline import draw_chunk
 
+from run import interleaved_pair
+
 
 def interleaved(ours, base, repeat=5):
     """Median seconds of ``ours()`` and ``base()`` timed alternately ``repeat`` times each (after one warm-up)."""
-    ours(), base()
-    t_ours, t_base = [], []
-    for _ in range(repeat):
-        for fn, acc in ((ours, t_ours), (base, t_base)):
-            t0 = time.perf_counter()
-            fn()
-            acc.append(time.perf_counter() - t0)
-    return statistics.median(t_ours), statistics.median(t_base)
+    return interleaved_pair(ours, base, repeat, warmup=True)
 
 
 def _case(k, d, n, design="fixed", seed=0, **kw):

@@ -18,28 +18,18 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import gaussdistill as gd
 
-
-def problem(dim: int, seed: int = 0):
-    """Student and teacher weight laws of the linear-Gaussian model in ``dim`` dimensions."""
-    rng = np.random.default_rng([seed, dim])
-    n = 4 * dim
-    X = rng.standard_normal((dim, n))
-    W = rng.standard_normal((1, dim))
-    Y = W @ X + rng.standard_normal((1, n))
-    teacher = gd.ridge_teacher(X, Y, lam=1.0, noise=1.0, temperature=1.0)
-    student = gd.rank_student(teacher, X, rank=1, lam=3.0, soft_noise=1.0, temperature=0.5)
-    return student, teacher, float(gd.kl_matrix_normal(student, teacher))
-
-
-def draws(law, size: int, seed) -> np.ndarray:
-    """``size`` draws of a matrix normal law, flattened to rows."""
-    return law.sample(size, rng=np.random.default_rng(seed)).reshape(size, -1)
+# The laws and their draws are the estimator tests' (tests/cases.py): one definition for both.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from cases import flat_draws as draws  # noqa: E402
+from cases import lg_laws as problem  # noqa: E402
 
 
 def run(dims, sizes, reps, methods, seed=0):

@@ -47,6 +47,29 @@ def best_time(fn, repeat=5, number=1):
     return best
 
 
+def interleaved(fns: dict, repeat: int = 5, warmup: bool = False) -> dict:
+    """Median wall time of each function, the functions run in turn ``repeat`` times.
+
+    ``warmup``: run each function once before timing (first-call imports and caches).
+    """
+    if warmup:
+        for fn in fns.values():
+            fn()
+    times: dict = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def interleaved_pair(ours, base, repeat: int = 5, warmup: bool = False) -> tuple[float, float]:
+    """Median seconds of ``ours()`` and ``base()`` timed alternately ``repeat`` times each."""
+    t = interleaved({"ours": ours, "base": base}, repeat, warmup)
+    return t["ours"], t["base"]
+
+
 def _load(path: Path):
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import FrozenInstanceError
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from ..errors import GaussDistillError
+from ._frozen import Frozen
 from ._symbols import ModelSymbols, model_symbols
 
 #: scalar parameters the teacher-gap CGF depends on, in lambdify order
@@ -92,7 +92,7 @@ def _generic_cell(d: int, predictive: bool):
     return expr, D, e_g, sp.simplify(2 * (A * A).trace() + (b.T * b)[0])
 
 
-class TeacherGapCGF:
+class TeacherGapCGF(Frozen):
     """ψ(λ) (or ψ_Y) of the aligned fixed-design model with ``d`` modes, as sympy expressions.
 
     Attributes
@@ -109,7 +109,7 @@ class TeacherGapCGF:
     lam : sympy.Symbol
     """
 
-    # Set once in __init__ through object.__setattr__ (the class is immutable); declared
+    # Set once in __init__ by _freeze (the class is immutable); declared
     # here for type checkers. sympy expressions are typed Any (sympy has no stubs).
     d: int
     predictive: bool
@@ -151,14 +151,7 @@ class TeacherGapCGF:
                       domain_factors=tuple(factors), psi=sp.Add(*terms) + null_term,
                       gen_T=mean + k * (n - d) * e0, variance=var + k * (n - d) * v0, _cache={})
         # Immutable: teacher_gap_cgf caches one object per (d, predictive) for every caller.
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name, value):
-        raise FrozenInstanceError(f"TeacherGapCGF is immutable (cannot set {name!r})")
-
-    def __delattr__(self, name):
-        raise FrozenInstanceError(f"TeacherGapCGF is immutable (cannot delete {name!r})")
+        self._freeze(values)
 
     def __repr__(self):
         return f"TeacherGapCGF(d={self.d}, predictive={self.predictive})"

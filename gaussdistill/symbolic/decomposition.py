@@ -31,7 +31,6 @@ truncation is of a random fit even at ν = 0 (Monte Carlo exceeds the expression
 
 import functools
 from collections.abc import Mapping
-from dataclasses import FrozenInstanceError
 from types import MappingProxyType
 from typing import Any
 
@@ -40,6 +39,7 @@ import sympy as sp
 
 from ..errors import GaussDistillError as _Error
 from ..vocabulary import DIRECTIONS, KINDS, PARTS, STUDENTS  # noqa: F401 (re-exported)
+from ._frozen import Frozen
 from ._functions import numeric_modules
 from ._symbols import DESCRIPTIONS, SCALAR_NAMES, ModelSymbols
 from ._values import MAX_DPS, clean_choice, clean_int, clean_values
@@ -47,7 +47,7 @@ from .derivation import Block, _check_options, _derive, _fail, _kernels  # noqa:
 from .relations import relations
 
 
-class AlignedDecomposition:
+class AlignedDecomposition(Frozen):
     """Closed-form decomposition ``total = bias + variance + rank`` (docs/mathematics.md §2.3).
 
     Do not construct directly: use :func:`aligned_decomposition`.
@@ -69,7 +69,9 @@ class AlignedDecomposition:
         or no relation (the oracle-subspace value), see :mod:`.relations`.
     """
 
-    # Set once in __init__ through object.__setattr__; declared here for type checkers
+    _set_hint = "; derive another one with aligned_decomposition(...)"
+
+    # Set once in __init__ by _freeze (the class is immutable); declared here for type checkers
     # (sympy expressions are typed Any: sympy has no stubs).
     kind: str
     direction: str
@@ -96,7 +98,6 @@ class AlignedDecomposition:
                  label=None, parts=None, blocks=None):
         # Immutable: results are cached and shared by every caller, so nothing may be
         # changed in place (the mappings are read-only views of private copies).
-        setattr_ = object.__setattr__
         data = MappingProxyType(dict(data))
         parts = parts or {p: data[p] for p in PARTS}
         blocks = data["blocks"] if blocks is None else blocks
@@ -109,9 +110,8 @@ class AlignedDecomposition:
             # Rank-r truncation of a random fit is replaced by the oracle subspace.
             exact=full or (not expectation and student != "sampled"),
             label=label, symbols=MappingProxyType(data["S"].mapping()), _lambdified={})
-        for name, value in values.items():
-            setattr_(self, name, value)
-        setattr_(self, "relations", MappingProxyType(relations(self)))
+        self._freeze(values)
+        self._freeze({"relations": MappingProxyType(relations(self))})
 
     def general(self):
         """The parts as sums over symbolic ``d`` (and ``r``) in the paper's notation.
@@ -129,13 +129,6 @@ class AlignedDecomposition:
             from .general import general_form
             self._lambdified["general"] = general_form(self)
         return self._lambdified["general"]
-
-    def __setattr__(self, name, value):
-        raise FrozenInstanceError(f"AlignedDecomposition is immutable (cannot set {name!r}); "
-                                  "derive another one with aligned_decomposition(...)")
-
-    def __delattr__(self, name):
-        raise FrozenInstanceError(f"AlignedDecomposition is immutable (cannot delete {name!r})")
 
     # ------------------------------------------------------------------ description
     def __repr__(self):
@@ -247,23 +240,7 @@ class AlignedDecomposition:
             vals = self._collect(values, backend)
             self._check_domain(vals, backend)
             argv = [vals.get(nm, np.nan) for nm in names] + list(vals["s"]) + list(vals["w"])
-            if backend == "numpy":
-                argv = [np.asarray(a, dtype=float) for a in argv]
-                with np.errstate(all="ignore"):
-                    out = fn(*argv)
-                shape = np.broadcast_shapes(*(np.shape(a) for a in argv))
-                res = {p: np.broadcast_to(np.asarray(o, dtype=float), shape).copy()
-                       if shape else float(o) for p, o in zip(PARTS, out)}
-                bad = [p for p, v in res.items() if not np.all(np.isfinite(v))]
-                if bad:
-                    raise _Error(f"{', '.join(bad)}: not finite in float64 at these values "
-                                 "(overflow); evaluate with lambdify('mpmath')")
-                return res
-            import mpmath
-            with mpmath.workdps(dps):
-                argv = [a if _is_mp(a) else mpmath.mpf(a) for a in argv]
-                out = fn(*argv)
-                return {p: +mpmath.mpf(o) for p, o in zip(PARTS, out)}
+            return evaluate_lambdified(fn, argv, PARTS, backend, dps)
 
         compiled.__doc__ = (f"Parts of {self!r} as functions of "
                             + ", ".join(names) + f", s (len {d}), w (len {d}).")
@@ -339,6 +316,31 @@ class AlignedDecomposition:
 
 def _is_mp(x):
     return type(x).__module__.startswith("mpmath")
+
+
+def evaluate_lambdified(fn, argv, names, backend: str, dps: int) -> dict:
+    """``{name: value}`` of a lambdified ``fn(*argv)`` returning one value per name.
+
+    ``"numpy"``: float64, the inputs broadcast against each other (each value an array of the
+    common shape, a float when all inputs are scalars); a non-finite value (overflow) raises a
+    ``GaussDistillError`` naming it and suggesting ``"mpmath"``. ``"mpmath"``: at ``dps`` digits.
+    """
+    if backend == "numpy":
+        argv = [np.asarray(a, dtype=float) for a in argv]
+        shape = np.broadcast_shapes(*(np.shape(a) for a in argv))
+        with np.errstate(all="ignore"):
+            out = fn(*argv)
+        res = {p: np.broadcast_to(np.asarray(o, dtype=float), shape).copy() if shape else float(o)
+               for p, o in zip(names, out)}
+        bad = [p for p, v in res.items() if not np.all(np.isfinite(v))]
+        if bad:
+            raise _Error(f"{', '.join(bad)}: not finite in float64 at these values "
+                         "(overflow); evaluate with lambdify('mpmath')")
+        return res
+    import mpmath
+    with mpmath.workdps(dps):
+        argv = [a if _is_mp(a) else mpmath.mpf(a) for a in argv]
+        return {p: +mpmath.mpf(o) for p, o in zip(names, fn(*argv))}
 
 
 def _as_float_array(x):

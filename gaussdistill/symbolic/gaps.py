@@ -23,24 +23,24 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import FrozenInstanceError
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
+from ._frozen import Frozen
 from ._functions import numeric_modules
 from ._spectral import Derivation
 from ._symbols import SCALAR_NAMES, ModelSymbols, model_symbols
 from ._values import MAX_DPS, clean_choice, clean_int, clean_values
-from .decomposition import _Error, check_mode_order
+from .decomposition import _Error, check_mode_order, evaluate_lambdified
 from .derivation import _check_options, _kernels, _stable
 
 GAP_NAMES = ("gen_T", "gen_S", "risk_T", "risk_S")
 
 
-class GapExpressions:
+class GapExpressions(Frozen):
     """Closed forms of gen_T, gen_S and the fixed-design risks L(W_T), L(W_S).
 
     Attributes
@@ -56,7 +56,7 @@ class GapExpressions:
     Immutable (results are cached and shared by every caller).
     """
 
-    # Set once in __init__ through object.__setattr__; declared here for type checkers
+    # Set once in __init__ by _freeze (the class is immutable); declared here for type checkers
     # (sympy expressions are typed Any: sympy has no stubs).
     d: int
     rank_r: int | None
@@ -80,14 +80,7 @@ class GapExpressions:
                       steps=tuple(steps), exact=full, full_rank=full, _S=S,
                       symbols=MappingProxyType(S.mapping()), _criterion=tuple(student_criterion),
                       _cache={})
-        for name, value in values.items():
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name, value):
-        raise FrozenInstanceError(f"GapExpressions is immutable (cannot set {name!r})")
-
-    def __delattr__(self, name):
-        raise FrozenInstanceError(f"GapExpressions is immutable (cannot delete {name!r})")
+        self._freeze(values)
 
     def __repr__(self):
         r = "full" if self.full_rank else self.rank_r
@@ -121,22 +114,7 @@ class GapExpressions:
                     ("the student's truncation (sigma_j^2 of W_hat A_S^{1/2})",
                      self._criterion),), backend=backend)
             argv = [vals.get(nm, np.nan) for nm in SCALAR_NAMES] + list(vals["s"]) + list(vals["w"])
-            if backend == "numpy":
-                argv = [np.asarray(a, dtype=float) for a in argv]
-                shape = np.broadcast_shapes(*(np.shape(a) for a in argv))
-                with np.errstate(all="ignore"):
-                    out = fn(*argv)
-                res = {g: (np.broadcast_to(np.asarray(o, float), shape).copy() if shape
-                           else float(o)) for g, o in zip(GAP_NAMES, out)}
-                bad = [g for g, v in res.items() if not np.all(np.isfinite(v))]
-                if bad:
-                    raise _Error(f"{', '.join(bad)}: not finite in float64 at these values "
-                                 "(overflow); evaluate with lambdify('mpmath')")
-                return res
-            import mpmath
-            with mpmath.workdps(dps):
-                argv = [a if isinstance(a, mpmath.mpf) else mpmath.mpf(a) for a in argv]
-                return {g: +mpmath.mpf(o) for g, o in zip(GAP_NAMES, fn(*argv))}
+            return evaluate_lambdified(fn, argv, GAP_NAMES, backend, dps)
 
         compiled.required = tuple(required) + ("s", "w")
         return compiled

@@ -15,6 +15,8 @@ import pytest
 
 import gaussdistill as gd
 
+from oracles import mp_rank_pipeline
+
 
 def _ill_conditioned(seed=3, k=3, d=5, n=12, cond=1e10):
     rng = np.random.default_rng(seed)
@@ -25,27 +27,11 @@ def _ill_conditioned(seed=3, k=3, d=5, n=12, cond=1e10):
     return X, Y
 
 
-def _mp(a):
-    return mpmath.matrix(np.atleast_2d(np.asarray(a, float)).tolist())
-
-
 def _mp_weight_kl(X, Y, lam_t, noise, r, lam_s, tau):
     """K^W(student || teacher) of the rank-r ridge student at 60 digits (dense formulas)."""
     with mpmath.workdps(60):
-        Xm, Ym = _mp(X), _mp(Y)
-        d = Xm.rows
-        G = Xm * Xm.T
-        At, As = G + mpmath.mpf(lam_t) * mpmath.eye(d), G + mpmath.mpf(lam_s) * mpmath.eye(d)
-        Mt = Ym * Xm.T * mpmath.inverse(At)
-        St = mpmath.mpf(noise) ** 2 * mpmath.inverse(At)
-        E, Q = mpmath.eigsy(As)
-        Aih = Q * mpmath.diag([e ** -0.5 for e in E]) * Q.T
-        U, S, V = mpmath.svd_r(Mt * G * Aih)
-        Br = mpmath.matrix(Mt.rows, d)
-        for i in range(r):
-            Br += S[i] * U[:, i] * V[i, :]
-        Ms = Br * Aih
-        Ss = mpmath.mpf(tau) ** 2 * mpmath.inverse(As)
+        Mt, St, Ms, Ss = mp_rank_pipeline(X, Y, lam_t, noise, r, lam_s, tau)
+        d = St.rows
         Sti = mpmath.inverse(St)
         k = Mt.rows
         D = Ms - Mt

@@ -12,6 +12,8 @@ import pytest
 
 import gaussdistill as gd
 
+from oracles import mp_rank_pipeline
+
 
 def _mp(a):
     return mpmath.matrix(np.atleast_2d(np.asarray(a, float)).tolist())
@@ -61,21 +63,9 @@ def test_mpmath_divergences_take_the_kernels_float64_numbers_exactly(seed):
 def _mp_pipeline_weight_and_predictive(X, Y, lam, noise, r, tau):
     """60-digit K^W and K^Y (student || teacher) of the rank-r ridge pair, from X and Y."""
     with mpmath.workdps(60):
-        Xm, Ym = _mp(X), _mp(Y)
-        d, n = Xm.rows, Xm.cols
-        G = Xm * Xm.T
-        A = G + mpmath.mpf(lam) * mpmath.eye(d)
-        Ai = mpmath.inverse(A)
-        Mt = Ym * Xm.T * Ai
-        St = mpmath.mpf(noise) ** 2 * Ai
-        E, Q = mpmath.eigsy(A)
-        Aih = Q * mpmath.diag([e ** -0.5 for e in E]) * Q.T
-        U, S, V = mpmath.svd_r(Mt * G * Aih)
-        Br = mpmath.matrix(Mt.rows, d)
-        for i in range(r):
-            Br += S[i] * U[:, i] * V[i, :]
-        Ms, Ss = Br * Aih, mpmath.mpf(tau) ** 2 * Ai
-        k = Mt.rows
+        Mt, St, Ms, Ss = mp_rank_pipeline(X, Y, lam, noise, r, lam, tau)
+        Xm = _mp(X)
+        d, n, k = Xm.rows, Xm.cols, Mt.rows
 
         def kl(m1, v1, m2, v2, size):
             v2i = mpmath.inverse(v2)

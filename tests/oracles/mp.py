@@ -85,6 +85,29 @@ def mp_pipeline(X, Y, lam_t, noise, t_t, lam_s, tau, t_s):
     return M_t, S_t, M_s, S_s
 
 
+def mp_rank_pipeline(X, Y, lam_t, noise, r, lam_s, tau):
+    """(M_T, Σ_T, M_S, Σ_S) as mpmath matrices for a *rank-r* ridge student (t_T = t_S = 1).
+
+    M_T = Y Xᵀ A_T⁻¹, Σ_T = ν² A_T⁻¹; M_S = [M_T X Xᵀ A_S^{-1/2}]_r A_S^{-1/2} (best rank-r
+    part, from mpmath's SVD), Σ_S = τ² A_S⁻¹ (docs/mathematics.md §2.1). Call inside
+    ``mpmath.workdps(dps)``.
+    """
+    Xm, Ym = mp_matrix(X), mp_matrix(Y)
+    d = Xm.rows
+    G = Xm * Xm.T
+    A_t = G + mpmath.mpf(lam_t) * mpmath.eye(d)
+    A_s = G + mpmath.mpf(lam_s) * mpmath.eye(d)
+    M_t = Ym * Xm.T * mpmath.inverse(A_t)
+    S_t = mpmath.mpf(noise) ** 2 * mpmath.inverse(A_t)
+    E, Q = mpmath.eigsy(A_s)
+    A_s_inv_half = Q * mpmath.diag([e ** -0.5 for e in E]) * Q.T
+    U, S, V = mpmath.svd_r(M_t * G * A_s_inv_half)
+    B_r = mpmath.matrix(M_t.rows, d)
+    for i in range(r):
+        B_r += S[i] * U[:, i] * V[i, :]
+    return M_t, S_t, B_r * A_s_inv_half, mpmath.mpf(tau) ** 2 * mpmath.inverse(A_s)
+
+
 def mp_predictive_kl(Ms, Ss, Mt, St, X, tau, direction="student||teacher"):
     """K^Y between MN(M X, I_k, τ² I + Xᵀ Σ X) laws, dense vectorised, mpmath (current dps)."""
     Xm = mp_matrix(X)
