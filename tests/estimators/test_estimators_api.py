@@ -155,3 +155,27 @@ def test_gaussian_plugin_at_huge_condition_numbers(cond):
         warnings.simplefilter("error")
         est = gd.estimate_kl(p, q, method="gaussian")
     assert abs(est.value - exact) < 4 * est.stderr, (est.value, exact, est.stderr)
+
+
+def test_to_dict_is_strict_json_with_null_and_reason_for_infinities():
+    """to_dict() passes json.dumps(allow_nan=False): an infinite number is null plus a "reason"."""
+    rng = np.random.default_rng(2)
+    p = rng.standard_normal((100, 3))
+    p[:, 2] = p[:, 0] + p[:, 1]                        # rank 2 in 3 dimensions: KL(p || q) = +inf
+    q = rng.standard_normal((100, 3))
+    for method in ("gaussian", "knn"):
+        est = gd.estimate_kl(p, q, method=method)
+        assert est.value == math.inf                   # the object keeps inf
+        back = json.loads(json.dumps(est.to_dict(), allow_nan=False))
+        assert back["value"] is None and back["stderr"] is None
+        assert back["reason"] == est.note and "+inf" in back["reason"], back
+        assert (back["method"], back["n_p"], back["dim"]) == (method, 100, 3)
+    # finite value, infinite stderr (too few rows for the batch means): null stderr, its reason
+    est = gd.estimate_kl(rng.standard_normal((15, 2)), rng.standard_normal((15, 2)), method="knn")
+    back = json.loads(json.dumps(est.to_dict(), allow_nan=False))
+    assert back["value"] == est.value and back["stderr"] is None
+    assert back["reason"] == f"stderr is infinite ({est.stderr_method})"
+    # all finite: numbers unchanged, reason None
+    est = gd.estimate_kl(rng.standard_normal((300, 2)), rng.standard_normal((300, 2)) + 0.5, method="gaussian")
+    back = json.loads(json.dumps(est.to_dict(), allow_nan=False))
+    assert (back["value"], back["stderr"], back["plugin"], back["reason"]) == (est.value, est.stderr, est.plugin, None)
