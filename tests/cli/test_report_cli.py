@@ -28,16 +28,6 @@ def setting_file(tmp_path):
     return path
 
 
-def _one_error_line(capsys, *needles):
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
-
-
 def test_report_end_to_end(tmp_path, setting_file, capsys):
     out = tmp_path / "rep"
     # The simulated bounds, closed forms and PDF are checked in tests/report (same writer).
@@ -63,12 +53,12 @@ def test_report_end_to_end(tmp_path, setting_file, capsys):
     ('k = 3\nstudent = "__import__(\'os\')"\n', ["'student'"]),
     ("k = = 3\n", ["not valid TOML"]),
 ])
-def test_report_bad_settings_file(tmp_path, capsys, text, needles):
+def test_report_bad_settings_file(tmp_path, capsys, text, needles, one_error_line):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     out = tmp_path / "rep"
     assert main(["report", str(path), "--out", str(out)]) == 2
-    _one_error_line(capsys, "gaussdistill: error:", str(path), *needles)
+    one_error_line("gaussdistill: error:", str(path), *needles)
     assert sorted(os.listdir(tmp_path)) == ["bad.toml"]          # nothing written, no temp folder
 
 
@@ -80,20 +70,20 @@ def test_report_bad_settings_file(tmp_path, capsys, text, needles):
     (["s.yaml"], [".toml or .json"]),
     (["--progress", "sometimes"], ["--progress"]),
 ])
-def test_report_bad_flags(tmp_path, capsys, argv, needles):
+def test_report_bad_flags(tmp_path, capsys, argv, needles, one_error_line):
     out = tmp_path / "rep"
     with pytest.raises(SystemExit) if "--progress" in argv else _nullcontext():
         assert main(["report", *argv, "--out", str(out)]) == 2
-    _one_error_line(capsys, *needles)
+    one_error_line(*needles)
     assert not out.exists()
 
 
-def test_report_refuses_a_foreign_out_folder(tmp_path, setting_file, capsys):
+def test_report_refuses_a_foreign_out_folder(tmp_path, setting_file, capsys, one_error_line):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "paper.tex").write_text("keep me")
     assert main(["report", str(setting_file), "--out", str(mine), "--no-pdf"]) == 2
-    _one_error_line(capsys, "--out", "not a gaussdistill report folder")
+    one_error_line("--out", "not a gaussdistill report folder")
     assert os.listdir(mine) == ["paper.tex"]
 
 
@@ -119,16 +109,16 @@ def test_simulate_end_to_end(tmp_path, setting_file, capsys):
     (["--set", "student=nobody"], ["--set", "'student'"]),
     (["--set", "teacher_lam=-1"], ["--set", "'teacher_lam'"]),
 ])
-def test_simulate_bad_flags(tmp_path, capsys, argv, needles):
+def test_simulate_bad_flags(tmp_path, capsys, argv, needles, one_error_line):
     assert main(["simulate", *argv]) == 2
-    _one_error_line(capsys, *needles)
+    one_error_line(*needles)
 
 
-def test_simulate_replicates_below_two_is_an_argparse_error(capsys):
+def test_simulate_replicates_below_two_is_an_argparse_error(capsys, one_error_line):
     with pytest.raises(SystemExit) as info:
         main(["simulate", "--replicates", "1"])
     assert info.value.code == 2
-    _one_error_line(capsys, "--replicates")
+    one_error_line("--replicates")
 
 
 def test_sweep_end_to_end(tmp_path, setting_file, capsys):
@@ -178,13 +168,13 @@ def test_sweep_grid_file_and_scheduler_pass_through(tmp_path, setting_file, caps
     ([], ["no grid"]),
     (["--grid-file", "GRIDFILE"], ["grid file", "'rank'"]),
 ])
-def test_sweep_bad_grids(tmp_path, setting_file, capsys, argv, needles):
+def test_sweep_bad_grids(tmp_path, setting_file, capsys, argv, needles, one_error_line):
     gridfile = tmp_path / "g.toml"
     gridfile.write_text('rank = "0, 1"\n')
     argv = [str(gridfile) if a == "GRIDFILE" else a for a in argv]
     out = tmp_path / "sw"
     assert main(["sweep", str(setting_file), *argv, "--out", str(out)]) == 2
-    _one_error_line(capsys, *needles)
+    one_error_line(*needles)
     assert not out.exists()
     assert not [f for f in os.listdir(tmp_path) if f.startswith(".gaussdistill")]
 
