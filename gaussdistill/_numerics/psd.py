@@ -358,7 +358,7 @@ def compare_supports(fa: PSDFactor, fb: PSDFactor, mean_diff, names, what="colum
 
 
 def numerical_rank(singular_values, shape) -> int:
-    """Rank rule for a mean matrix: singular values above 10·max(shape)·eps·σ_max.
+    """Rank rule for a mean matrix: singular values above 10·max(shape)·max(eps·σ_max, 4.9e-324).
 
     eps is float64's in every backend: the inputs are float64, so their rounding noise
     must not count as rank even when the arithmetic is done at 50 digits.
@@ -369,6 +369,9 @@ def numerical_rank(singular_values, shape) -> int:
     if top == 0.0 or not np.isfinite(top):
         return 0 if top == 0.0 else len(singular_values)
     tol = max(shape) * float(np.finfo(float).eps) * top * 10
+    # A subnormal mean (e.g. M_S ~ 1e-318 on a 1e-107 design) has absolute, not relative,
+    # rounding: one ulp is 4.9e-324, so noise of a few ulps must not count as rank either.
+    tol = max(tol, max(shape) * float(np.finfo(float).smallest_subnormal) * 10)
     return int(sum(1 for s in singular_values if float(s) > tol))
 
 

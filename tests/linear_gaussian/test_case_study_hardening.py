@@ -71,10 +71,10 @@ def test_huge_ridges_no_warning_and_the_limit():
 
 
 def _mp_eigs(X):
-    mp.mp.dps = 50
-    Xm = mp.matrix(X.tolist())
-    E, _ = mp.eigsy(Xm * Xm.T)
-    return sorted(E[i] for i in range(X.shape[0]))
+    with mp.workdps(50):   # local: a global mp.dps change leaks into every later test
+        Xm = mp.matrix(X.tolist())
+        E, _ = mp.eigsy(Xm * Xm.T)
+        return sorted(E[i] for i in range(X.shape[0]))
 
 
 def test_ill_conditioned_design_modes_match_mpmath():

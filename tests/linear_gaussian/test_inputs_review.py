@@ -40,3 +40,19 @@ def test_extreme_values_are_errors_naming_the_argument_without_numpy_warnings(ca
         warnings.simplefilter("error")
         with pytest.raises(gd.GaussDistillError, match=name):
             call()
+
+
+def test_subnormal_student_mean_is_decomposed_at_its_rank():
+    """On a 1e-107 design the rank-1 student's mean is ~1e-318 (subnormal): its second singular
+    value is one ulp (4.9e-324) of absolute rounding, not rank. Found by hypothesis: rank=1
+    was refused as 'below the rank of the student's mean (2)'."""
+    X = np.full((4, 3), 2.67603619e-107)
+    Y = np.array([[0.0, 1, 1], [1, 1, 1], [1, 1, 1]])
+    teacher = gd.ridge_teacher(X, Y, lam=1.0, noise=1.0, temperature=1.0)
+    student = gd.rank_student(teacher, X, rank=1, lam=2.0, temperature=1.0, soft_noise=1.0)
+    assert np.max(np.abs(student.mean)) < 1e-300
+    for kind in gd.KINDS:
+        explicit = gd.divergence(student, teacher, X, 1.0, kind, rank=1)
+        implied = gd.divergence(student, teacher, X, 1.0, kind)
+        assert explicit.rank_used == implied.rank_used == 1
+        assert explicit.total == implied.total

@@ -123,8 +123,14 @@ def mp_predictive_kl(Ms, Ss, Mt, St, X, tau, direction="student||teacher"):
 
 
 def rel_err(value, reference) -> float:
-    """|value − reference| / |reference| as a float (absolute error when reference is 0)."""
-    reference = mpmath.mpf(reference)
-    if reference == 0:
-        return abs(float(value))
-    return float(abs((mpmath.mpf(float(value)) - reference) / reference))
+    """|value − reference| / |reference| as a float (absolute error when reference is 0).
+
+    Computed at DPS + 10 digits whatever mpmath's global precision: ``value`` may be an mpmath
+    result carrying more digits than float64 (``precision=``), so it is never rounded first.
+    """
+    with mpmath.workdps(DPS + 10):
+        reference = mpmath.mpf(reference)
+        value = mpmath.mpf(value) if isinstance(value, mpmath.mpf) else mpmath.mpf(float(value))
+        if reference == 0:
+            return float(abs(value))
+        return float(abs((value - reference) / reference))
