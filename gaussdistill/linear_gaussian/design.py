@@ -53,7 +53,9 @@ class DesignSpectrum:
         right[:, : sv.size] = right_t[: sv.size].T
         order = np.argsort(s, kind="stable")
         s, vectors, right = s[order], left[:, order], right[:, order]
-        tol = max(X.shape) * np.finfo(float).eps * float(s[-1])
+        # numpy's matrix_rank rule on σ (σ_j > max(shape)·eps·σ_max), squared: a cutoff on
+        # s = σ² at eps·s_max would drop σ_j < 2e-8·σ_max that the SVD resolves.
+        tol = (max(X.shape) * np.finfo(float).eps) ** 2 * float(s[-1])
         return cls(X, read_only(np.where(s > tol, s, 0.0)), read_only(vectors), read_only(right))
 
     @property
@@ -100,7 +102,10 @@ def _gram_eigh(X: np.ndarray):
     tol = max(X.shape) * np.finfo(float).eps * max(float(s[-1]), 0.0) if s.size else 0.0
     s = np.where(s > tol, s, 0.0)
     kept = s[s > 0]
-    return s, vectors, bool(kept.size >= 2 and kept[-1] > SVD_COND * kept[0])
+    # Eigenvalues below the Gram's rounding level beyond the d − n forced by the shape may be
+    # real (σ_j ~ 1e-8·σ_max squares to 1e-16·s_max): only the SVD can tell.
+    clipped = kept.size < min(X.shape) and kept.size > 0
+    return s, vectors, bool(clipped or (kept.size >= 2 and kept[-1] > SVD_COND * kept[0]))
 
 
 def row_space_map(X: np.ndarray, *kernels):

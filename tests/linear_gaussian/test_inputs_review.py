@@ -56,3 +56,18 @@ def test_subnormal_student_mean_is_decomposed_at_its_rank():
         implied = gd.divergence(student, teacher, X, 1.0, kind)
         assert explicit.rank_used == implied.rank_used == 1
         assert explicit.total == implied.total
+
+
+def test_a_direction_below_the_gram_rounding_level_is_kept():
+    """X = diag(1, 1e-8): X Xᵀ = diag(1, 1e-16) rounds its small eigenvalue away, but the SVD
+    resolves σ = 1e-8. The reduced route returned K^Y = K̄ = 0 (no warning) for a KL of
+    ½·(1e-16)² = 5e-33 that the dense route and 30-digit mpmath give. Found by hypothesis."""
+    X = np.diag([1.0, 1e-8])
+    Y = np.array([[0.0, 1.0]])
+    teacher = gd.ridge_teacher(X, Y, lam=1.0, noise=1.0, temperature=0.0)
+    student = gd.rank_student(teacher, X, rank=0, lam=1.0, temperature=0.0, soft_noise=1.0)
+    for kind in ("predictive", "convexity"):
+        reduced = gd.divergence(student, teacher, X, 1.0, kind)
+        assert reduced.total == pytest.approx(5e-33, rel=1e-12)
+        assert reduced.total == pytest.approx(gd.divergence(student, teacher, X, 1.0, kind, method="dense").total,
+                                              rel=1e-12)
