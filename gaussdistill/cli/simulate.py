@@ -5,7 +5,6 @@ Thin on purpose: the work is :func:`gaussdistill.simulate` on the setting's
 """
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
@@ -53,26 +52,26 @@ def _setting(args):
     return setting.replace(**changes) if changes else setting
 
 
-def write_table(table, path, flag="--out"):
-    """Write ``table`` to ``path`` by its extension (.csv, .json records, .parquet)."""
-    from ..report.tables import records
-
+def check_table_path(path, flag="--out") -> str:
+    """The table format of ``path`` (csv, json or parquet, from its extension), or a CLIError
+    naming ``flag`` when the extension is unknown or the folder does not exist."""
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".csv", ".json", ".parquet"):
         raise c.CLIError(f"{flag} {path!r}: the file must end in .csv, .json or .parquet")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise c.CLIError(f"{flag} {path!r}: the folder {folder!r} does not exist")
+    return ext[1:]
+
+
+def write_table(table, path, flag="--out"):
+    """Write ``table`` to ``path`` by its extension (.csv, .json records, .parquet)."""
+    from ..report.tables import write_data
+
+    ext = check_table_path(path, flag)
     tmp = path + ".part"
     try:
-        if ext == ".csv":
-            table.to_csv(tmp, index=False)
-        elif ext == ".json":
-            with open(tmp, "w") as fh:
-                json.dump(records(table), fh, indent=2, allow_nan=False)
-                fh.write("\n")
-        else:
-            table.to_parquet(tmp, index=False)
+        write_data(table, tmp, ext)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -87,11 +86,7 @@ def run(args, out) -> int:
     progress = {"auto": None, "always": True, "never": False}[args.progress]
     setting = _setting(args)
     if args.out:  # fail on a bad --out before the work
-        ext = os.path.splitext(args.out)[1].lower()
-        if ext not in (".csv", ".json", ".parquet"):
-            raise c.CLIError(f"--out {args.out!r}: the file must end in .csv, .json or .parquet")
-        if not os.path.isdir(os.path.dirname(os.path.abspath(args.out))):
-            raise c.CLIError(f"--out {args.out!r}: its folder does not exist")
+        check_table_path(args.out)
     cs = setting.case_study()
     with np.errstate(under="ignore"):  # exp underflow to 0 in the CGF tails is exact enough
         table = simulate(cs, replicates=setting.replicates, seed=setting.seed, progress=progress)

@@ -224,23 +224,21 @@ def setting_from_mapping(data, source="setting") -> Setting:
         raise GaussDistillError(f"{source}: {exc}") from None
 
 
-def load_setting(path) -> Setting:
-    """Read a setting from a ``.toml`` or ``.json`` file (parsed, never evaluated).
-
-    Raises :class:`GaussDistillError` naming the file and the key for an unknown key, a
-    bad value, or a file that is not valid TOML / JSON.
-    """
+def _read_mapping(path, what: str) -> dict:
+    """Parse a ``.toml`` or ``.json`` file (``what``: "setting file", "grid file") into a dict,
+    never evaluating anything; every failure is a GaussDistillError naming the file. JSON keys
+    must be unique and NaN/Infinity literals are read as floats (for the caller to reject by key)."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".toml", ".json"):
-        raise GaussDistillError(f"setting file {path!r} must end in .toml or .json")
+        raise GaussDistillError(f"{what} {path!r} must end in .toml or .json")
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
     except FileNotFoundError:
-        raise GaussDistillError(f"setting file {path!r} does not exist") from None
+        raise GaussDistillError(f"{what} {path!r} does not exist") from None
     except OSError as exc:
-        raise GaussDistillError(f"setting file {path!r} cannot be read: {exc.strerror}") from None
+        raise GaussDistillError(f"{what} {path!r} cannot be read: {exc.strerror}") from None
     try:
         text = raw.decode("utf-8")
         if ext == ".toml":
@@ -248,16 +246,23 @@ def load_setting(path) -> Setting:
                 import tomllib
             except ModuleNotFoundError:  # Python 3.10
                 import tomli as tomllib
-            data = tomllib.loads(text)
-        else:
-            data = json.loads(text, parse_constant=float,  # NaN/Infinity: rejected by key below
-                              object_pairs_hook=_unique_keys(f"setting file {path!r}"))
+            return tomllib.loads(text)
+        return json.loads(text, parse_constant=float, object_pairs_hook=_unique_keys(f"{what} {path!r}"))
     except GaussDistillError:
         raise
     except (UnicodeDecodeError, ValueError) as exc:  # TOMLDecodeError, JSONDecodeError
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise GaussDistillError(f"setting file {path!r} is not valid {ext[1:].upper()}: {first}") from None
-    return setting_from_mapping(data, source=f"setting file {path!r}")
+        raise GaussDistillError(f"{what} {path!r} is not valid {ext[1:].upper()}: {first}") from None
+
+
+def load_setting(path) -> Setting:
+    """Read a setting from a ``.toml`` or ``.json`` file (parsed, never evaluated).
+
+    Raises :class:`GaussDistillError` naming the file and the key for an unknown key, a
+    bad value, or a file that is not valid TOML / JSON.
+    """
+    data = _read_mapping(path, "setting file")
+    return setting_from_mapping(data, source=f"setting file {os.fspath(path)!r}")
 
 
 DEFAULT_SETTING = Setting()
@@ -338,30 +343,8 @@ def load_grid(path) -> dict:
     Parsed, never evaluated; a value that is not a list of numbers/names is an error
     naming the file and the parameter.
     """
+    data = _read_mapping(path, "grid file")
     path = os.fspath(path)
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".toml", ".json"):
-        raise GaussDistillError(f"grid file {path!r} must end in .toml or .json")
-    try:
-        with open(path, "rb") as fh:
-            text = fh.read().decode("utf-8")
-        if ext == ".toml":
-            try:
-                import tomllib
-            except ModuleNotFoundError:  # Python 3.10
-                import tomli as tomllib
-            data = tomllib.loads(text)
-        else:
-            data = json.loads(text, parse_constant=float, object_pairs_hook=_unique_keys(f"grid file {path!r}"))
-    except GaussDistillError:
-        raise
-    except FileNotFoundError:
-        raise GaussDistillError(f"grid file {path!r} does not exist") from None
-    except OSError as exc:
-        raise GaussDistillError(f"grid file {path!r} cannot be read: {exc.strerror}") from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise GaussDistillError(f"grid file {path!r} is not valid {ext[1:].upper()}: {first}") from None
     if not isinstance(data, dict) or not data:
         raise GaussDistillError(f"grid file {path!r} must map parameters to lists of values")
     for key, values in data.items():

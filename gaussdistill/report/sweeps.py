@@ -9,7 +9,6 @@ draws against one swept parameter, :func:`quantity_grid` into the one
 """
 from __future__ import annotations
 
-import json
 import os
 
 from .bounds import FIGURE_SERIES
@@ -70,19 +69,12 @@ def write_sweep(table, folder, params, formats=("csv", "json"), save=None) -> li
     of the simulated gen_S and :math:`K^Y` with the optimum (smallest) marked.
     """
     from . import plots
-    from .tables import records
+    from .tables import write_data
 
     paths = []
     for fmt in formats:
         path = os.path.join(folder, f"sweep.{fmt}")
-        if fmt == "csv":
-            table.to_csv(path, index=False)
-        elif fmt == "json":
-            with open(path, "w") as fh:
-                json.dump(records(table), fh, indent=2, allow_nan=False)
-                fh.write("\n")
-        else:
-            table.to_parquet(path, index=False)
+        write_data(table, path, fmt)
         paths.append(path)
     if save is None:
         return paths

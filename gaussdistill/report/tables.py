@@ -18,7 +18,7 @@ from ..vocabulary import DIRECTIONS, KINDS, term
 from .setting import Setting
 
 __all__ = ["decomposition_table", "decomposition_sweep", "tradeoff_grid", "to_latex",
-           "write_table", "records"]
+           "write_table", "write_data", "records", "DATA_FORMATS"]
 
 _PARTS = ("variance", "rank", "bias")
 
@@ -199,6 +199,25 @@ def to_latex(table, caption: str, label: str, columns=None) -> str:
                            position_float="centering", column_format=align)
 
 
+DATA_FORMATS = ("csv", "json", "parquet")
+
+
+def write_data(table, path, fmt: str) -> None:
+    """Write ``table`` to ``path`` as ``fmt``: CSV, JSON records (strict: infinities as null,
+    see :func:`records`) or Parquet. The one writer of table files; CSV and JSON keep full
+    float64 precision (``repr``)."""
+    if fmt == "csv":
+        table.to_csv(path, index=False)
+    elif fmt == "json":
+        with open(path, "w") as fh:
+            json.dump(records(table), fh, indent=2, allow_nan=False)
+            fh.write("\n")
+    elif fmt == "parquet":
+        table.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"unknown table format {fmt!r}; expected one of {DATA_FORMATS}")
+
+
 def write_table(table, folder, stem: str, caption: str, columns=None) -> list:
     """Write ``stem.csv``, ``stem.json`` (records) and ``stem.tex`` (booktabs) into ``folder``.
 
@@ -206,10 +225,8 @@ def write_table(table, folder, stem: str, caption: str, columns=None) -> list:
     written numbers equal the library's exactly.
     """
     paths = [os.path.join(folder, f"{stem}.{ext}") for ext in ("csv", "json", "tex")]
-    table.to_csv(paths[0], index=False, float_format=None)
-    with open(paths[1], "w") as fh:
-        json.dump(records(table), fh, indent=2, allow_nan=False)
-        fh.write("\n")
+    write_data(table, paths[0], "csv")
+    write_data(table, paths[1], "json")
     with open(paths[2], "w") as fh:
         fh.write(to_latex(table, caption, f"tab:{stem}", columns))
     return paths
