@@ -208,20 +208,14 @@ def _scaled_std(x) -> float:
 
 def _estimates_table(cs, samples):
     import pandas as pd
-    exact = {}
-    try:
-        exact["gen_T"] = cs.gen_teacher
-    except GaussDistillError:
-        pass
-    ok, _ = cs.exact_available()
-    if ok:
-        exact["gen_S"] = cs.gen_student
+    # The closed forms the bounds use (gen_T, gen_S, K_*, and in the fixed design the Theorem 3
+    # terms), without the CGF callables and κ, plus the risks where gen_S is exact.
+    exact = {q: v for q, v in cs.exact_ingredients().items() if q in QUANTITIES and q != "kappa"}
+    if "gen_S" in exact:
         exact["gen_gap"] = exact["gen_S"] - exact["gen_T"]
         exact.update(cs.risks())
-        exact.update({col: cs.expected_divergence(kd) for kd, col in KIND_COLUMNS.items()})
         if cs.design == "fixed":
-            t3 = cs.theorem3_terms()
-            exact.update(first_order=t3["first_order"], rho2=t3["rho2"], curvature=0.0)
+            exact["curvature"] = 0.0
     if cs.teacher_temperature > 0 and "gen_T" in exact:
         exact["I_SKL"] = exact["gen_T"] * cs.n / (2 * cs.teacher_temperature * cs.noise**2)   # Gibbs: γ gen_T
     rows = []
