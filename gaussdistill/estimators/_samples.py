@@ -1,11 +1,11 @@
 """Validation of sample arrays and options for the KL estimators (done once, here)."""
 from __future__ import annotations
 
-import math
 import numbers
 
 import numpy as np
 
+from .._numerics.scaling import pow2_scale
 from ..errors import GaussDistillError
 
 
@@ -54,11 +54,9 @@ def as_pair(samples_p, samples_q) -> tuple[np.ndarray, np.ndarray]:
         raise GaussDistillError(
             f"samples_q has dimension {q.shape[1]} but samples_p has dimension {p.shape[1]}; "
             "both must be arrays of shape (N, dim) with the same dim")
-    top = max(float(np.max(np.abs(p))), float(np.max(np.abs(q))))
-    if top > 0:
-        shift = -math.frexp(top)[1]
-        if shift:
-            p, q = np.ldexp(p, shift), np.ldexp(q, shift)
+    scale = pow2_scale(p, q)
+    if scale not in (0.0, 1.0):
+        p, q = p / scale, q / scale
     return p, q
 
 

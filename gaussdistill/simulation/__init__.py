@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .._numerics.scaling import pow2_scale
 from ..bounds.result import FrozenDict
 from ..errors import GaussDistillError
 from .cgf import EmpiricalCGF
@@ -188,21 +189,15 @@ class SimulationResult:
                 "bounds": None if self.bounds is None else self.bounds.to_dict(orient="records")}
 
 
-def _pow2_scale(x) -> float:
-    """A power of two >= max|x| (0 for all zeros): dividing by it is exact, so results equal the unscaled ones."""
-    top = float(np.max(np.abs(x), initial=0.0))
-    return math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 0.0
-
-
 def _scaled_mean(x) -> float:
     """Mean of finite values without overflow in the sum (values up to 1e308)."""
-    scale = _pow2_scale(x)
+    scale = pow2_scale(x)
     return float(np.mean(x / scale) * scale) if scale > 0 else 0.0
 
 
 def _scaled_std(x) -> float:
     """Sample standard deviation (ddof=1) of finite values without overflow in the squares."""
-    scale = _pow2_scale(x)
+    scale = pow2_scale(x)
     return float(np.std(x / scale, ddof=1) * scale) if scale > 0 else 0.0
 
 

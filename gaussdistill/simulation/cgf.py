@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._numerics.scaling import pow2_scale
 from ..errors import GaussDistillError
 
 
@@ -41,8 +42,7 @@ class EmpiricalCGF:
         x = raw.astype(float)
         if x.ndim != 1 or x.size < 2 or not np.all(np.isfinite(x)):
             raise GaussDistillError("samples must be a finite 1-D array of at least 2 gaps")
-        top = float(np.max(np.abs(x)))
-        scale = math.ldexp(1.0, math.frexp(top)[1]) if top > 0 else 0.0    # a power of two: exact scaling
+        scale = pow2_scale(x)
         if scale > 0:                   # no overflow in the sum or the squares for gaps up to 1e308
             x = (x / scale - np.mean(x / scale)) * scale
         x.setflags(write=False)
