@@ -14,7 +14,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 import gaussdistill as gd
-from gaussdistill.estimators._threads import single_blas_thread
+from gaussdistill._numerics.threads import single_blas_thread
 
 from run import interleaved
 

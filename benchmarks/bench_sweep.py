@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 import gaussdistill as gd
-from gaussdistill.estimators._threads import single_blas_thread
+from gaussdistill._numerics.threads import single_blas_thread
 
 ROUNDS = int(os.environ.get("GAUSSDISTILL_BENCH_ROUNDS", "2"))
 BUSY_GRID = {"shift": [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5], "scale": [0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]}

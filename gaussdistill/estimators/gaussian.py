@@ -22,9 +22,9 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.special import digamma
 
+from .._numerics.threads import single_blas_thread
 from ..errors import GaussDistillError
 from ._samples import affine_rank, as_pair
-from ._threads import single_blas_thread
 from .result import KLEstimate
 
 

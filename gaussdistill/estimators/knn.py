@@ -19,9 +19,9 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.spatial import cKDTree
 
+from .._numerics.threads import single_blas_thread
 from ..errors import GaussDistillError
 from ._samples import affine_rank, as_count, as_pair
-from ._threads import single_blas_thread
 from .result import KLEstimate
 
 #: Default number of contiguous batches used for the batch-means standard error.

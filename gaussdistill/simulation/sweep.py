@@ -126,7 +126,7 @@ def run_task(base, overrides: dict, replicates: int, seed, index: int):
     """
     import pandas as pd
 
-    from ..estimators._threads import single_blas_thread
+    from .._numerics.threads import single_blas_thread
 
     try:
         with single_blas_thread():
