@@ -136,6 +136,20 @@ def subcommand_parser(subparsers, name, help_text, examples):
 
 # ----------------------------------------------------------------------------- building
 @contextlib.contextmanager
+def add_setting_arguments(p, set_help: str):
+    """The SETTING file positional and the repeatable --set KEY=VALUE of report, simulate, sweep."""
+    p.add_argument("setting", nargs="?", default=None, metavar="SETTING",
+                   help="settings file (.toml or .json); default: the built-in setting")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+
+
+PROGRESS = {"auto": None, "always": True, "never": False}   # --progress -> the library's progress=
+
+
+def add_progress_argument(p, help_text: str):
+    p.add_argument("--progress", choices=tuple(PROGRESS), default="auto", help=help_text)
+
+
 def flag_names(flags):
     """Re-raise a GaussDistillError with function argument names replaced by CLI flags."""
     try:

@@ -27,10 +27,7 @@ def add_parser(subparsers):
         " student_temperature student seed replicates n_grid). The folder is written in a",
         "temporary directory and moved into place: an error leaves nothing half-written.",
     ])
-    p.add_argument("setting", nargs="?", default=None, metavar="SETTING",
-                   help="settings file (.toml or .json); default: the built-in setting")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="change one setting key (repeatable), e.g. --set rank=1")
+    c.add_setting_arguments(p, "change one setting key (repeatable), e.g. --set rank=1")
     p.add_argument("--out", default="gaussdistill-report", metavar="DIR",
                    help="folder to write (default ./gaussdistill-report; a previous report there "
                         "is replaced)")
@@ -39,8 +36,7 @@ def add_parser(subparsers):
                    help="leave out the Monte Carlo bound checks (faster)")
     p.add_argument("--no-symbolic", action="store_true", help="leave out the closed forms (no sympy)")
     p.add_argument("--json", action="store_true", help="print the paths written as JSON")
-    p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                   help="progress bars on stderr (default: auto, only on a terminal)")
+    c.add_progress_argument(p, "progress bars on stderr (default: auto, only on a terminal)")
     return p
 
 
@@ -49,7 +45,7 @@ def run(args, out) -> int:
     from ..report.setting import apply_overrides
     from ..report.writer import resolve_setting
 
-    progress = {"auto": None, "always": True, "never": False}[args.progress]
+    progress = c.PROGRESS[args.progress]
     try:
         setting = apply_overrides(resolve_setting(args.setting), args.set)
         with np.errstate(under="ignore"):  # exp underflow to 0 in the CGF tails is exact enough

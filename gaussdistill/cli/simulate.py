@@ -26,10 +26,7 @@ def add_parser(subparsers):
         "",
         "Settings files are those of 'gaussdistill report' (see its --help).",
     ])
-    p.add_argument("setting", nargs="?", default=None, metavar="SETTING",
-                   help="settings file (.toml or .json); default: the built-in setting")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="change one setting key (repeatable), e.g. --set n=50")
+    c.add_setting_arguments(p, "change one setting key (repeatable), e.g. --set n=50")
     p.add_argument("--replicates", type=c.int_at_least(2, "an integer >= 2"), default=None,
                    help="Monte Carlo replicates (default: the setting's, 400)")
     p.add_argument("--seed", type=c.nonneg_int, default=None, help="random seed (default: the setting's, 0)")
@@ -38,8 +35,7 @@ def add_parser(subparsers):
     p.add_argument("--all", action="store_true",
                    help="print the bounds from estimated ingredients too (default: exact ingredients)")
     p.add_argument("--json", action="store_true", help="print the table as JSON records")
-    p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                   help="progress bar on stderr (default: auto, only on a terminal)")
+    c.add_progress_argument(p, "progress bar on stderr (default: auto, only on a terminal)")
     return p
 
 
@@ -83,7 +79,7 @@ def run(args, out) -> int:
     from ..report.tables import records
     from ..simulation import simulate
 
-    progress = {"auto": None, "always": True, "never": False}[args.progress]
+    progress = c.PROGRESS[args.progress]
     setting = _setting(args)
     if args.out:  # fail on a bad --out before the work
         check_table_path(args.out)

@@ -31,14 +31,11 @@ def add_parser(subparsers):
         "One parameter: figures of the bounds and the simulated divergences against it;",
         "two: heatmaps of the simulated gen_S and K^Y with the optimum marked.",
     ])
-    p.add_argument("setting", nargs="?", default=None, metavar="SETTING",
-                   help="settings file (.toml or .json); default: the built-in setting")
     p.add_argument("--grid", action="append", default=[], metavar="PARAM=V1,V2,...",
                    help="values of one parameter (repeatable; the grid is their product)")
     p.add_argument("--grid-file", default=None, metavar="FILE",
                    help="a .toml or .json file mapping parameters to lists of values")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="change one key of the base setting (repeatable), e.g. --set n=50")
+    c.add_setting_arguments(p, "change one key of the base setting (repeatable), e.g. --set n=50")
     p.add_argument("--replicates", type=c.int_at_least(2, "an integer >= 2"), default=None,
                    help="Monte Carlo replicates per grid point (default: the setting's, 400)")
     p.add_argument("--seed", type=c.nonneg_int, default=None, help="random seed (default: the setting's, 0)")
@@ -49,8 +46,7 @@ def add_parser(subparsers):
     p.add_argument("--no-figures", action="store_true", help="write the table only")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a dask cluster, e.g. tcp://10.0.0.5:8786 (results identical bit for bit)")
-    p.add_argument("--progress", choices=("auto", "always", "never"), default="auto",
-                   help="progress bar on stderr (default: auto, only on a terminal)")
+    c.add_progress_argument(p, "progress bar on stderr (default: auto, only on a terminal)")
     return p
 
 
@@ -121,7 +117,7 @@ def run(args, out) -> int:
     from ..report.writer import folder_files, resolve_setting, save_figure, staged_folder
     from ..simulation.sweep import expand_grid, parameter_names
 
-    progress = {"auto": None, "always": True, "never": False}[args.progress]
+    progress = c.PROGRESS[args.progress]
     setting = apply_overrides(resolve_setting(args.setting), args.set)
     changes = {key: getattr(args, key) for key in ("replicates", "seed") if getattr(args, key) is not None}
     setting = setting.replace(**changes) if changes else setting
