@@ -135,7 +135,6 @@ def subcommand_parser(subparsers, name, help_text, examples):
 
 
 # ----------------------------------------------------------------------------- building
-@contextlib.contextmanager
 def add_setting_arguments(p, set_help: str):
     """The SETTING file positional and the repeatable --set KEY=VALUE of report, simulate, sweep."""
     p.add_argument("setting", nargs="?", default=None, metavar="SETTING",
@@ -150,6 +149,7 @@ def add_progress_argument(p, help_text: str):
     p.add_argument("--progress", choices=tuple(PROGRESS), default="auto", help=help_text)
 
 
+@contextlib.contextmanager
 def flag_names(flags):
     """Re-raise a GaussDistillError with function argument names replaced by CLI flags."""
     try:
